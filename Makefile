@@ -1,0 +1,74 @@
+# The only entry point. `make run` and `make test` work on a fresh machine.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+export HAMBASTEGI_DATA_DIR ?= ./data
+RUN_ENV := HAMBASTEGI_BASE_URL=http://127.0.0.1:8000 HAMBASTEGI_ALLOW_PRIVATE_NETWORK=true
+
+.PHONY: run setup test test-sqlite test-postgres test-federation test-interop lint fmt check bench migrate migration clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+setup: $(STAMP)
+
+run: $(STAMP)  ## install, migrate, seed the demo network, serve on http://127.0.0.1:8000
+	$(RUN_ENV) $(BIN)/hambastegi migrate
+	$(RUN_ENV) $(BIN)/hambastegi demo
+	$(RUN_ENV) $(BIN)/hambastegi serve --host 127.0.0.1 --port 8000
+
+test: $(STAMP) lint  ## install and run every test, on SQLite and on PostgreSQL
+	$(BIN)/python scripts/run_tests.py
+
+test-sqlite: $(STAMP)
+	$(BIN)/python -m pytest
+
+test-postgres: $(STAMP)
+	HAMBASTEGI_TEST_DATABASE=postgresql $(BIN)/python -m pytest -m db
+
+PEER := interop/fedify-peer
+
+$(PEER)/node_modules/.installed: $(PEER)/package.json $(PEER)/package-lock.json
+	cd $(PEER) && npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+test-interop: $(STAMP) $(PEER)/node_modules/.installed  ## our instance against Fedify (Node 22, from npm) and real-world payloads, on both engines
+	$(BIN)/python scripts/run_tests.py --interop
+
+test-federation: $(STAMP)
+	$(BIN)/python -m pytest -m federation
+
+lint: $(STAMP)
+	$(BIN)/ruff format --check .
+	$(BIN)/ruff check .
+	$(BIN)/lint-imports
+	$(BIN)/mypy
+
+fmt: $(STAMP)
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+check: test
+
+bench: $(STAMP)  ## run every benchmark (under 10 minutes) and rewrite docs/benchmarks.md
+	@command -v wrk >/dev/null || apt-get install -y -q wrk >/dev/null || echo "wrk is needed: apt-get install wrk"
+	$(BIN)/python -m bench
+
+migrate: $(STAMP)
+	$(BIN)/hambastegi migrate
+
+migration: $(STAMP)  ## make migration name="what changed"
+	$(BIN)/python scripts/new_migration.py "$(name)"
+
+clean:
+	rm -rf $(VENV) data .mypy_cache .ruff_cache
+
+messages: $(STAMP)  ## extract the interface's strings and update every catalog
+	$(BIN)/pybabel extract -F babel.cfg -k _ -k gettext -k ngettext:1,2 --no-location --sort-output \
+	  -o locales/messages.pot content outbox web network templates
+	$(BIN)/pybabel update -i locales/messages.pot -d locales -D messages --no-fuzzy-matching
+	$(BIN)/python scripts/fill_catalogs.py

@@ -1,0 +1,1 @@
+"""Editors' accounts: logins, roles, and which organisations each editor may publish as."""

@@ -1,0 +1,108 @@
+"""Use-cases for editors' accounts: create (argon2id-hashed password), grant roles, authenticate."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+import pyotp
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from accounts.models import Grant, Role, User
+from actors.directory import ActorError, get_local
+from core.clock import Clock
+from core.sealing import seal, unseal
+
+_USERNAME_RE = re.compile(r"^[A-Za-z0-9_.-]{2,64}$")
+MIN_PASSWORD_LENGTH = 12
+_hasher = PasswordHasher()  # argon2id with the library's current recommended parameters
+
+
+class AccountError(Exception):
+    """An account request that cannot be carried out; the message says why."""
+
+
+def hash_password(password: str) -> str:
+    return _hasher.hash(password)
+
+
+def verify_password(password_hash: str, password: str) -> bool:
+    try:
+        return _hasher.verify(password_hash, password)
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+async def create_user(
+    session: AsyncSession,
+    clock: Clock,
+    *,
+    username: str,
+    password: str,
+    is_admin: bool = False,
+    editor_of: Sequence[str] = (),
+    curator_of: Sequence[str] = (),
+) -> User:
+    if not _USERNAME_RE.match(username):
+        raise AccountError(f"invalid username {username!r}: 2-64 letters, digits, '.', '_' or '-'")
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise AccountError(f"the password must be at least {MIN_PASSWORD_LENGTH} characters long")
+    if await session.scalar(select(User.id).where(User.username == username)) is not None:
+        raise AccountError(f"a user named {username!r} already exists")
+    user = User(
+        username=username,
+        password_hash=hash_password(password),
+        is_admin=is_admin,
+        created_at=clock.now(),
+    )
+    session.add(user)
+    await session.flush()
+    for role, names in ((Role.editor, editor_of), (Role.curator, curator_of)):
+        for name in names:
+            await grant(session, user, name, role)
+    return user
+
+
+async def grant(session: AsyncSession, user: User, actor_username: str, role: Role) -> Grant:
+    try:
+        actor = await get_local(session, actor_username)
+    except ActorError as exc:
+        raise AccountError(str(exc)) from exc
+    if role == Role.curator and actor.kind != "network":
+        raise AccountError(f"{actor_username!r} is not a network actor; curators curate a network")
+    found = await session.scalar(
+        select(Grant).where(
+            Grant.user_id == user.id, Grant.actor_id == actor.id, Grant.role == role
+        )
+    )
+    if found is not None:
+        return found
+    row = Grant(user_id=user.id, actor_id=actor.id, role=role.value)
+    session.add(row)
+    await session.flush()
+    return row
+
+
+async def list_users(session: AsyncSession) -> list[User]:
+    return list(await session.scalars(select(User).order_by(User.username)))
+
+
+TOTP_PURPOSE = b"editors' TOTP seeds"
+
+
+def enable_totp(user: User, secret_key: str, issuer: str) -> str:
+    """Turn on a second factor for `user`; returns the otpauth:// URI to scan (shown once)."""
+    seed = pyotp.random_base32()
+    user.totp_secret = seal(seed.encode("ascii"), secret_key, TOTP_PURPOSE)
+    return pyotp.TOTP(seed).provisioning_uri(name=user.username, issuer_name=issuer)
+
+
+def totp_matches(user: User, code: str, secret_key: str) -> bool:
+    """No second factor set: any code passes. Otherwise the current code (±30 s) must match."""
+    if user.totp_secret is None:
+        return True
+    seed = unseal(user.totp_secret, secret_key, TOTP_PURPOSE).decode("ascii")
+    return pyotp.TOTP(seed).verify(code.strip().replace(" ", ""), valid_window=1)

@@ -1,0 +1,1 @@
+"""Local and remote actors, their keys, and who follows whom."""

@@ -1,0 +1,48 @@
+"""Private keys at rest, sealed with a key derived from the instance secret; loaded keys cached."""
+
+from __future__ import annotations
+
+from actors.models import Actor
+from core.sealing import SealError, seal, unseal
+from federation.keys import (
+    SigningKey,
+    generate_private_key,
+    load_private_key,
+    private_key_to_pem,
+    public_key_to_pem,
+)
+
+KEY_PURPOSE = b"actor private keys"
+
+
+class SealedKeyError(Exception):
+    """A sealed private key cannot be opened: the secret key changed or the row is damaged."""
+
+
+def seal_private_key(pem: bytes, secret_key: str) -> str:
+    return seal(pem, secret_key, KEY_PURPOSE)
+
+
+def open_private_key(sealed: str, secret_key: str) -> bytes:
+    try:
+        return unseal(sealed, secret_key, KEY_PURPOSE)
+    except SealError as exc:
+        raise SealedKeyError(f"cannot open an actor's private key: {exc}") from exc
+
+
+def signing_key(actor: Actor, secret_key: str, cache: dict[str, SigningKey]) -> SigningKey:
+    """The loaded signing key of one of our actors (cached per instance)."""
+    if actor.key_id is None or actor.private_key_sealed is None:
+        raise SealedKeyError(f"actor {actor.uri} has no private key")
+    found = cache.get(actor.key_id)
+    if found is None:
+        private = load_private_key(open_private_key(actor.private_key_sealed, secret_key))
+        found = SigningKey(key_id=actor.key_id, private_key=private)
+        cache[actor.key_id] = found
+    return found
+
+
+def seal_new_key(secret_key: str) -> tuple[str, str]:
+    """A new RSA-2048 pair: (public PEM, sealed private PEM)."""
+    private = generate_private_key()
+    return public_key_to_pem(private), seal_private_key(private_key_to_pem(private), secret_key)

@@ -1,0 +1,59 @@
+"""Our actors as ActivityPub JSON (what Mastodon reads from an actor document)."""
+
+from __future__ import annotations
+
+from actors.models import Actor
+from federation.vocab import AS_CONTEXT, MASTODON_EXTENSIONS, SECURITY_CONTEXT, JsonObject
+
+
+def actor_context() -> list[object]:
+    return [AS_CONTEXT, SECURITY_CONTEXT, dict(MASTODON_EXTENSIONS)]
+
+
+def render_public_key(actor: Actor) -> JsonObject:
+    return {"id": actor.key_id, "owner": actor.uri, "publicKeyPem": actor.public_key_pem}
+
+
+def render_actor(actor: Actor, *, minimal: bool = False) -> JsonObject:
+    """The actor document; `minimal` is the key-only form served to unsigned fetches in
+    authorized-fetch mode (enough for a peer to verify our signatures)."""
+    document: JsonObject = {
+        "@context": actor_context(),
+        "id": actor.uri,
+        "type": actor.as_type,
+        "preferredUsername": actor.username,
+        "inbox": actor.inbox_uri,
+        "outbox": actor.outbox_uri,
+        "publicKey": render_public_key(actor),
+        "endpoints": {"sharedInbox": actor.shared_inbox_uri},
+    }
+    if minimal:
+        return document
+    document.update(
+        {
+            "name": actor.display_name,
+            "summary": actor.summary,
+            "url": actor.url,
+            "followers": actor.followers_uri,
+            "following": actor.following_uri,
+            "featured": actor.featured_uri,
+            "manuallyApprovesFollowers": actor.manually_approves_followers,
+            "discoverable": actor.discoverable,
+            "indexable": actor.indexable,
+            "published": actor.published.strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "updated": actor.updated_at.strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "attachment": [
+                {"type": "PropertyValue", "name": f["name"], "value": f["value"]}
+                for f in actor.fields
+            ],
+            "alsoKnownAs": list(actor.also_known_as),
+            "tag": [],
+        }
+    )
+    if actor.icon_url:
+        document["icon"] = {"type": "Image", "mediaType": "image/png", "url": actor.icon_url}
+    if actor.image_url:
+        document["image"] = {"type": "Image", "url": actor.image_url}
+    if actor.moved_to_uri:
+        document["movedTo"] = actor.moved_to_uri
+    return document

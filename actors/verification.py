@@ -1,0 +1,126 @@
+"""Verify a signed request (draft-cavage or RFC 9421) and say which actor signed it.
+
+Cheap checks first (parse, strength, time window, domain policy) so that nothing is fetched for
+a request that would be refused anyway. Keys are cached in memory; a failed verification
+refetches the key once (key rotation), at most once per cool-off per keyId.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+from actors.domains import DomainBlocked, check_domain
+from actors.resolver import ResolveError, resolve_key_owner
+from core.uris import authority
+from federation import rfc9421, signatures
+from federation.errors import SignatureError
+from federation.keys import InvalidKey, load_public_key
+from federation.signatures import RequestParts
+from runtime.services import CachedKey, Services
+
+KEY_CACHE_SECONDS = 600.0
+REFETCH_COOL_OFF_SECONDS = 300.0
+MAX_COOL_OFF_ENTRIES = 10_000
+
+
+@dataclass(frozen=True)
+class Signer:
+    actor_uri: str
+    key_id: str
+
+
+@dataclass(frozen=True)
+class _Parsed:
+    key_id: str
+    cavage: signatures.SignatureParams | None
+    message: rfc9421.MessageSignature | None
+
+
+def parse_and_check(svc: Services, parts: RequestParts) -> _Parsed:
+    """Everything that needs no key: parse, required components, digest, time window, host."""
+    now = svc.clock.now()
+    if "signature-input" in parts.headers:
+        message = rfc9421.parse_message_signature(
+            parts.headers["signature-input"], parts.headers.get("signature", "")
+        )
+        rfc9421.check_strength(message, parts, now)
+        return _Parsed(key_id=message.key_id, cavage=None, message=message)
+    header = parts.headers.get("signature")
+    if header is None:
+        raise SignatureError("the request is not signed")
+    params = signatures.parse_signature_header(header)
+    signatures.check_strength(params, parts, our_host=svc.settings.host)
+    signatures.check_time_window(params, parts, now)
+    return _Parsed(key_id=params.key_id, cavage=params, message=None)
+
+
+async def verify_request(svc: Services, parts: RequestParts) -> Signer:
+    """The signer of a request, or `SignatureError` / `DomainBlocked`."""
+    parsed = parse_and_check(svc, parts)
+    await check_domain(svc, authority(parsed.key_id))
+    cached = await _key(svc, parsed.key_id, refresh=False)
+    try:
+        _verify(svc, parsed, parts, cached)
+    except SignatureError:
+        if not _may_refetch(svc, parsed.key_id):
+            raise
+        cached = await _key(svc, parsed.key_id, refresh=True)
+        _verify(svc, parsed, parts, cached)
+    return Signer(actor_uri=cached.actor_uri, key_id=parsed.key_id)
+
+
+def _verify(svc: Services, parsed: _Parsed, parts: RequestParts, cached: CachedKey) -> None:
+    if parsed.message is not None:
+        rfc9421.verify_with_key(
+            parsed.message,
+            parts,
+            cached.key,
+            scheme=svc.settings.scheme,
+            authority=svc.settings.host,
+        )
+    elif parsed.cavage is not None:
+        signatures.verify_with_key(parsed.cavage, parts, cached.key)
+
+
+async def _key(svc: Services, key_id: str, *, refresh: bool) -> CachedKey:
+    now = time.monotonic()
+    found = svc.public_keys.get(key_id)
+    if found is not None and not refresh and found.expires_at > now:
+        return found
+    try:
+        owner = await resolve_key_owner(svc, key_id, refresh=refresh)
+    except ResolveError as exc:
+        raise SignatureError(f"cannot get the signing key: {exc}") from exc
+    if owner.public_key_pem is None:
+        raise SignatureError(f"{owner.uri} publishes no key")
+    try:
+        key = load_public_key(owner.public_key_pem)
+    except InvalidKey as exc:
+        raise SignatureError(f"the key of {owner.uri} is not usable: {exc}") from exc
+    cached = CachedKey(actor_uri=owner.uri, key=key, expires_at=now + KEY_CACHE_SECONDS)
+    svc.public_keys[key_id] = cached
+    if len(svc.public_keys) > MAX_COOL_OFF_ENTRIES:
+        svc.public_keys.pop(next(iter(svc.public_keys)))
+    return cached
+
+
+def _may_refetch(svc: Services, key_id: str) -> bool:
+    now = time.monotonic()
+    last = svc.key_refetched_at.get(key_id)
+    if last is not None and now - last < REFETCH_COOL_OFF_SECONDS:
+        return False
+    if len(svc.key_refetched_at) > MAX_COOL_OFF_ENTRIES:
+        cutoff = now - REFETCH_COOL_OFF_SECONDS
+        for stale in [k for k, t in svc.key_refetched_at.items() if t < cutoff]:
+            del svc.key_refetched_at[stale]
+    svc.key_refetched_at[key_id] = now
+    return True
+
+
+def forget_key(svc: Services, key_id: str | None) -> None:
+    if key_id:
+        svc.public_keys.pop(key_id, None)
+
+
+__all__ = ["DomainBlocked", "Signer", "forget_key", "verify_request"]

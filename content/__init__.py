@@ -1,0 +1,1 @@
+"""Text and media: Markdown rendering, HTML sanitising, hashtags, image processing. No database."""

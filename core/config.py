@@ -1,0 +1,299 @@
+"""Settings: read once from the environment (and an optional TOML file), frozen, validated at start.
+
+Every setting is `HAMBASTEGI_<NAME>` in the environment or `<name>` in the TOML file named by
+`HAMBASTEGI_CONFIG`; the environment wins. A bad value raises `SettingsError` naming the setting.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+import secrets
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+PREFIX = "HAMBASTEGI_"
+DEFAULT_BASE_URL = "http://127.0.0.1:8000"
+_TRUE = {"1", "true", "yes", "on"}
+_FALSE = {"0", "false", "no", "off", ""}
+
+
+class SettingsError(Exception):
+    """A setting is missing or malformed; the message names it."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    base_url: str
+    data_dir: Path
+    database_url: str
+    secret_key: str
+    allow_private_network: bool = False
+    database_schema: str | None = None
+    authorized_fetch: bool = False
+    allowlist_mode: bool = False
+    run_workers: bool = True
+    instance_name: str = "Hambastegi"
+    instance_description: str = "Labour solidarity news on the fediverse"
+    contact_email: str = ""
+    default_language: str = "en"
+    ca_bundle: Path | None = None
+    log_level: str = "info"
+    max_inbox_bytes: int = 256 * 1024
+    max_fetch_bytes: int = 1024 * 1024
+    fetch_timeout: float = 30.0
+    connect_timeout: float = 10.0
+    delivery_concurrency: int = 64
+    delivery_per_host: int = 4
+    poll_seconds: float = 1.0
+    lease_seconds: float = 120.0
+    extra: Mapping[str, str] = field(default_factory=dict)
+
+    # -- derived -------------------------------------------------------------------------------
+    @property
+    def scheme(self) -> str:
+        return urlsplit(self.base_url).scheme
+
+    @property
+    def host(self) -> str:
+        """The authority of our URLs (host, and port when not the default): the `host` we sign."""
+        return urlsplit(self.base_url).netloc.lower()
+
+    @property
+    def hostname(self) -> str:
+        return urlsplit(self.base_url).hostname or ""
+
+    @property
+    def user_agent(self) -> str:
+        return f"Hambastegi/0.1 (+{self.base_url})"
+
+    @property
+    def media_dir(self) -> Path:
+        return self.data_dir / "media"
+
+    # -- constructors --------------------------------------------------------------------------
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
+        env = dict(os.environ if environ is None else environ)
+        values: dict[str, Any] = {}
+        config_path = env.get(PREFIX + "CONFIG")
+        if config_path:
+            values.update(_read_toml(Path(config_path)))
+        for key, raw in env.items():
+            if key.startswith(PREFIX) and key != PREFIX + "CONFIG":
+                values[key[len(PREFIX) :].lower()] = raw
+        return cls.from_values(values)
+
+    @classmethod
+    def from_values(cls, values: Mapping[str, Any]) -> Settings:
+        known = {f.name for f in cls.__dataclass_fields__.values()} - {"extra"}
+        unknown = sorted(set(values) - known)
+        if unknown:
+            names = ", ".join(PREFIX + u.upper() for u in unknown)
+            raise SettingsError(f"unknown setting(s): {names}")
+        data_dir = Path(str(values.get("data_dir") or "./data")).expanduser()
+        base_url = _parse_base_url(str(values.get("base_url") or DEFAULT_BASE_URL))
+        allow_private = _parse_bool("allow_private_network", values.get("allow_private_network"))
+        _check_scheme(base_url, allow_private)
+        database_url = normalise_database_url(
+            str(values.get("database_url") or f"sqlite:///{data_dir / 'hambastegi.sqlite3'}")
+        )
+        kwargs: dict[str, Any] = {
+            "base_url": base_url,
+            "data_dir": data_dir,
+            "database_url": database_url,
+            "secret_key": _secret_key(values.get("secret_key"), data_dir),
+            "allow_private_network": allow_private,
+        }
+        for name in ("authorized_fetch", "allowlist_mode", "run_workers"):
+            if name in values:
+                kwargs[name] = _parse_bool(name, values[name])
+        for name in ("instance_name", "instance_description", "contact_email", "log_level"):
+            if name in values:
+                kwargs[name] = str(values[name])
+        if values.get("database_schema"):
+            schema = str(values["database_schema"])
+            if not schema.replace("_", "").isalnum():
+                raise SettingsError(
+                    f"{PREFIX}DATABASE_SCHEMA must be letters, digits and _: {schema!r}"
+                )
+            kwargs["database_schema"] = schema
+        if values.get("default_language"):
+            kwargs["default_language"] = _parse_language(str(values["default_language"]))
+        if values.get("ca_bundle"):
+            bundle = Path(str(values["ca_bundle"]))
+            if not bundle.is_file():
+                raise SettingsError(f"{PREFIX}CA_BUNDLE: no such file: {bundle}")
+            kwargs["ca_bundle"] = bundle
+        for name in (
+            "max_inbox_bytes",
+            "max_fetch_bytes",
+            "delivery_concurrency",
+            "delivery_per_host",
+        ):
+            if name in values:
+                kwargs[name] = _parse_positive_int(name, values[name])
+        for name in ("fetch_timeout", "connect_timeout", "poll_seconds", "lease_seconds"):
+            if name in values:
+                kwargs[name] = _parse_positive_float(name, values[name])
+        if kwargs.get("log_level", "info").lower() not in {"debug", "info", "warning", "error"}:
+            raise SettingsError(f"{PREFIX}LOG_LEVEL must be debug, info, warning or error")
+        return cls(**kwargs)
+
+    @classmethod
+    def for_tests(
+        cls,
+        *,
+        base_url: str,
+        data_dir: Path,
+        database_url: str | None = None,
+        database_schema: str | None = None,
+        **overrides: Any,
+    ) -> Settings:
+        """Settings for a test instance: plain http and loopback peers allowed, explicitly."""
+        return replace(
+            cls(
+                base_url=_parse_base_url(base_url),
+                data_dir=data_dir,
+                database_url=normalise_database_url(
+                    database_url or f"sqlite:///{data_dir / 'hambastegi.sqlite3'}"
+                ),
+                secret_key="test-secret-" + "x" * 32,
+                allow_private_network=True,
+                database_schema=database_schema,
+                poll_seconds=0.05,
+            ),
+            **overrides,
+        )
+
+
+def normalise_database_url(url: str) -> str:
+    """Map the plain `sqlite://` and `postgresql://` forms onto the async drivers we ship."""
+    scheme, sep, rest = url.partition("://")
+    if not sep:
+        raise SettingsError(f"{PREFIX}DATABASE_URL is not a URL: {url!r}")
+    if scheme in {"sqlite", "sqlite+aiosqlite"}:
+        return "sqlite+aiosqlite://" + rest
+    if scheme in {"postgres", "postgresql", "postgresql+asyncpg"}:
+        return "postgresql+asyncpg://" + rest
+    raise SettingsError(
+        f"{PREFIX}DATABASE_URL must start with sqlite:// or postgresql://, got {scheme}://"
+    )
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    try:
+        with path.open("rb") as f:
+            data = tomllib.load(f)
+    except OSError as exc:
+        raise SettingsError(f"{PREFIX}CONFIG: cannot read {path}: {exc.strerror}") from exc
+    except tomllib.TOMLDecodeError as exc:
+        raise SettingsError(f"{PREFIX}CONFIG: {path} is not valid TOML: {exc}") from exc
+    return {str(k).lower(): v for k, v in data.items()}
+
+
+def _parse_base_url(raw: str) -> str:
+    parts = urlsplit(raw.strip())
+    if parts.scheme not in {"http", "https"} or not parts.hostname:
+        raise SettingsError(f"{PREFIX}BASE_URL must be an http(s) URL with a host, got {raw!r}")
+    if parts.path not in {"", "/"} or parts.query or parts.fragment or parts.username:
+        raise SettingsError(
+            f"{PREFIX}BASE_URL must be the site root (no path, query or user), got {raw!r}"
+        )
+    try:
+        parts.port  # noqa: B018 - raises ValueError on a bad port
+    except ValueError as exc:
+        raise SettingsError(f"{PREFIX}BASE_URL has an invalid port: {raw!r}") from exc
+    return f"{parts.scheme}://{parts.netloc.lower()}"
+
+
+def _is_loopback_host(hostname: str) -> bool:
+    if hostname == "localhost" or hostname.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(hostname).is_loopback
+    except ValueError:
+        return False
+
+
+def _check_scheme(base_url: str, allow_private: bool) -> None:
+    parts = urlsplit(base_url)
+    if parts.scheme == "http" and not (allow_private or _is_loopback_host(parts.hostname or "")):
+        raise SettingsError(
+            f"{PREFIX}BASE_URL uses plain http on a public host ({base_url}); use https, or set "
+            f"{PREFIX}ALLOW_PRIVATE_NETWORK=true for local development"
+        )
+
+
+def _parse_bool(name: str, raw: object) -> bool:
+    if raw is None:
+        return False
+    if isinstance(raw, bool):
+        return raw
+    text = str(raw).strip().lower()
+    if text in _TRUE:
+        return True
+    if text in _FALSE:
+        return False
+    raise SettingsError(f"{PREFIX}{name.upper()} must be true or false, got {raw!r}")
+
+
+def _parse_positive_int(name: str, raw: object) -> int:
+    try:
+        value = int(str(raw))
+    except ValueError:
+        value = 0
+    if value <= 0:
+        raise SettingsError(f"{PREFIX}{name.upper()} must be a positive whole number, got {raw!r}")
+    return value
+
+
+def _parse_positive_float(name: str, raw: object) -> float:
+    try:
+        value = float(str(raw))
+    except ValueError:
+        value = 0.0
+    if not value > 0:
+        raise SettingsError(f"{PREFIX}{name.upper()} must be a positive number, got {raw!r}")
+    return value
+
+
+def _parse_language(raw: str) -> str:
+    tag = raw.strip()
+    if not tag or not all(part.isalnum() and len(part) <= 8 for part in tag.split("-")):
+        raise SettingsError(
+            f"{PREFIX}DEFAULT_LANGUAGE must be a BCP 47 tag such as fa or en, got {raw!r}"
+        )
+    return tag
+
+
+def _secret_key(raw: object, data_dir: Path) -> str:
+    """The given key, or the one kept in the data dir, made (0600) on first start."""
+    if raw:
+        key = str(raw)
+        if len(key) < 32:
+            raise SettingsError(f"{PREFIX}SECRET_KEY must be at least 32 characters long")
+        return key
+    path = data_dir / "secret_key"
+    try:
+        if path.exists():
+            key = path.read_text().strip()
+            if len(key) < 32:
+                raise SettingsError(
+                    f"{PREFIX}SECRET_KEY: {path} holds a key shorter than 32 characters"
+                )
+            return key
+        data_dir.mkdir(parents=True, exist_ok=True)
+        key = secrets.token_urlsafe(48)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as f:
+            f.write(key + "\n")
+        return key
+    except OSError as exc:
+        raise SettingsError(
+            f"{PREFIX}DATA_DIR: cannot keep the secret key in {data_dir}: {exc.strerror}"
+        ) from exc

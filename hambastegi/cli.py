@@ -1,0 +1,356 @@
+"""The `hambastegi` command: migrate, serve, worker, actor, user, demo (and more as they land).
+
+Every failure prints `error: <what and why>` on stderr and exits non-zero: 2 for bad usage or
+settings, 1 for a request that could not be carried out.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import getpass
+import logging
+import sys
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import replace
+
+import uvicorn
+from sqlalchemy import select
+
+from accounts.models import User
+from accounts.users import AccountError, create_user, enable_totp, list_users
+from actors.directory import ActorError, NewActor, create_local_actor, get_local, list_local
+from actors.models import ActorKind
+from actors.resolver import ResolveError
+from content.mediastore import MediaStore
+from core.config import Settings, SettingsError
+from hambastegi import demo, graph, network_cli, publishing
+from hambastegi.app import create_app
+from hambastegi.errors import CommandError
+from hambastegi.instance import StartupError, prepare_instance
+from hambastegi.schema import SchemaOutOfDate
+from hambastegi.wiring import instance_services
+from hambastegi.workers import run_workers
+from outbox.follows import FollowError
+from runtime.services import Services
+from storage.database import Database
+
+USAGE_ERRORS = (SettingsError,)
+REQUEST_ERRORS = (
+    ActorError,
+    AccountError,
+    StartupError,
+    SchemaOutOfDate,
+    FollowError,
+    ResolveError,
+    CommandError,
+)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="hambastegi", description="ActivityPub publishing for labour solidarity networks."
+    )
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    commands.add_parser("migrate", help="create or upgrade the database schema")
+
+    serve = commands.add_parser("serve", help="serve the web site and federation (with workers)")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--web-only", action="store_true", help="do not run background workers here")
+
+    commands.add_parser("worker", help="run the background workers alone (to scale out)")
+
+    actor = commands.add_parser("actor", help="organisations and network actors")
+    actor_commands = actor.add_subparsers(dest="actor_command", required=True, metavar="ACTION")
+    create = actor_commands.add_parser("create", help="create an actor")
+    create.add_argument("name", help="username: 1-30 lower-case letters, digits or _")
+    create.add_argument("--type", choices=["organization", "network"], default="organization")
+    create.add_argument("--display-name", default="")
+    create.add_argument("--summary", default="")
+    create.add_argument("--language", default="")
+    create.add_argument("--locked", action="store_true", help="approve followers by hand")
+    create.add_argument("--hide-collections", action="store_true", help="hide follower lists")
+    create.add_argument(
+        "--no-safety-profile",
+        action="store_true",
+        help="publish the follower lists and allow unsigned fetches (the profile is on by default)",
+    )
+    create.add_argument(
+        "--edition-of",
+        metavar="ORG",
+        help="a language edition of ORG: boosts ORG's posts in --language",
+    )
+    actor_commands.add_parser("list", help="list this instance's actors")
+    safety = actor_commands.add_parser(
+        "safety", help="turn an organisation's safety profile on or off"
+    )
+    safety.add_argument("name")
+    safety.add_argument("state", choices=["on", "off"])
+
+    user = commands.add_parser("user", help="editors' accounts for the desk")
+    user_commands = user.add_subparsers(dest="user_command", required=True, metavar="ACTION")
+    ucreate = user_commands.add_parser("create", help="create an account")
+    ucreate.add_argument("username")
+    ucreate.add_argument("--admin", action="store_true")
+    ucreate.add_argument("--editor-of", action="append", default=[], metavar="ORG")
+    ucreate.add_argument("--curator-of", action="append", default=[], metavar="NETWORK")
+    ucreate.add_argument(
+        "--password-stdin", action="store_true", help="read the password from stdin"
+    )
+    user_commands.add_parser("list", help="list accounts")
+    totp = user_commands.add_parser(
+        "totp", help="require a code from an authenticator app at login"
+    )
+    totp.add_argument("username")
+
+    follow_cmd = commands.add_parser("follow", help="make one of our actors follow someone")
+    follow_cmd.add_argument("actor", help="our actor's username")
+    follow_cmd.add_argument("target", help="user@host handle or actor URL")
+    unfollow_cmd = commands.add_parser("unfollow", help="stop following someone")
+    unfollow_cmd.add_argument("actor")
+    unfollow_cmd.add_argument("target")
+
+    followers = commands.add_parser("followers", help="list, approve, reject or remove followers")
+    follower_commands = followers.add_subparsers(
+        dest="followers_command", required=True, metavar="ACTION"
+    )
+    flist = follower_commands.add_parser("list", help="followers and pending requests")
+    flist.add_argument("actor")
+    flist.add_argument("--pending", action="store_true", help="only requests awaiting approval")
+    for name, text in (
+        ("approve", "accept a follow request"),
+        ("reject", "refuse a follow request"),
+        ("remove", "remove a follower"),
+    ):
+        sub = follower_commands.add_parser(name, help=text)
+        sub.add_argument("actor")
+        sub.add_argument("follower", help="their user@host handle or actor URL")
+    following = commands.add_parser("following", help="who one of our actors follows")
+    following.add_argument("actor")
+
+    domain = commands.add_parser("domain", help="moderation: block servers, or allow them")
+    domain_commands = domain.add_subparsers(dest="domain_command", required=True, metavar="ACTION")
+    for name, text in (
+        ("block", "refuse everything from a server and its subdomains"),
+        ("unblock", "lift a block"),
+        ("allow", "allow a server (allowlist mode)"),
+        ("disallow", "remove a server from the allowlist"),
+    ):
+        sub = domain_commands.add_parser(name, help=text)
+        sub.add_argument("domain")
+        if name in ("block", "allow"):
+            sub.add_argument("--note", default="")
+    domain_commands.add_parser("list", help="blocked and allowed servers")
+
+    publishing.add_commands(commands)
+    network_cli.add_commands(commands)
+
+    commands.add_parser("demo", help="seed a demo network: a network actor and two member unions")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        settings = Settings.from_env()
+        logging.basicConfig(
+            level=settings.log_level.upper(),
+            format="%(asctime)s %(levelname)s %(name)s %(message)s",
+        )
+        logging.getLogger("alembic").setLevel(logging.WARNING)
+        return _dispatch(args, settings)
+    except USAGE_ERRORS as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except REQUEST_ERRORS as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+
+
+def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
+    if args.command == "serve":
+        return _serve(replace(settings, run_workers=not args.web_only), args.host, args.port)
+    if args.command == "worker":
+        return _run(settings, _worker_forever)
+    if args.command == "migrate":
+        return asyncio.run(_migrate(settings))
+    handlers: dict[tuple[str, str | None], Callable[[Services], Awaitable[int]]] = {
+        ("actor", "create"): lambda svc: _actor_create(svc, args),
+        ("actor", "list"): _actor_list,
+        ("actor", "safety"): lambda svc: _actor_safety(svc, args.name, args.state == "on"),
+        ("user", "create"): lambda svc: _user_create(svc, args),
+        ("user", "list"): _user_list,
+        ("user", "totp"): lambda svc: _user_totp(svc, args.username),
+        ("demo", None): demo.seed_and_report,
+        ("follow", None): lambda svc: graph.follow_command(svc, args.actor, args.target),
+        ("unfollow", None): lambda svc: graph.unfollow_command(svc, args.actor, args.target),
+        ("followers", "list"): lambda svc: graph.followers_list(svc, args.actor, args.pending),
+        ("followers", "approve"): lambda svc: graph.followers_decide(
+            svc, args.actor, args.follower, "approve"
+        ),
+        ("followers", "reject"): lambda svc: graph.followers_decide(
+            svc, args.actor, args.follower, "reject"
+        ),
+        ("followers", "remove"): lambda svc: graph.followers_decide(
+            svc, args.actor, args.follower, "remove"
+        ),
+        ("following", None): lambda svc: graph.following_list(svc, args.actor),
+        ("domain", "block"): lambda svc: graph.domain_set(svc, args.domain, "block", args.note),
+        ("domain", "allow"): lambda svc: graph.domain_set(svc, args.domain, "allow", args.note),
+        ("domain", "unblock"): lambda svc: graph.domain_remove(svc, args.domain, "block"),
+        ("domain", "disallow"): lambda svc: graph.domain_remove(svc, args.domain, "allow"),
+        ("domain", "list"): graph.domain_list,
+        ("post", None): lambda svc: publishing.post_command(svc, args),
+        ("edit", None): lambda svc: publishing.edit_command(svc, args),
+        ("delete", None): lambda svc: publishing.delete_command(svc, args),
+        ("pin", None): lambda svc: publishing.pin_command(svc, args, pinned=True),
+        ("unpin", None): lambda svc: publishing.pin_command(svc, args, pinned=False),
+        ("deliveries", None): lambda svc: publishing.deliveries_command(svc, args),
+        ("posts", None): lambda svc: publishing.posts_command(svc, args),
+        **network_cli.handlers(args),
+    }
+    sub = getattr(args, f"{args.command}_command", None)
+    return _run(settings, handlers[(args.command, sub)])
+
+
+def _run(settings: Settings, action: Callable[[Services], Awaitable[int]]) -> int:
+    async def go() -> int:
+        async with instance_services(settings) as svc:
+            await prepare_instance(svc)
+            return await action(svc)
+
+    return asyncio.run(go())
+
+
+async def _migrate(settings: Settings) -> int:
+    db = Database(settings.database_url, schema=settings.database_schema)
+    try:
+        from hambastegi.migrate import upgrade  # noqa: PLC0415 - Alembic only for this command
+
+        await upgrade(db)
+    except OSError as exc:
+        raise CommandError(f"cannot reach the database: {exc}") from exc
+    finally:
+        await db.dispose()
+    print("database schema is up to date")
+    return 0
+
+
+def uvicorn_config(settings: Settings, host: str, port: int) -> uvicorn.Config:
+    return uvicorn.Config(
+        create_app(settings),
+        host=host,
+        port=port,
+        access_log=False,  # no IP addresses in our logs: editors' safety
+        server_header=False,
+        log_level=settings.log_level,
+        timeout_keep_alive=5,
+    )
+
+
+def _serve(settings: Settings, host: str, port: int) -> int:
+    server = uvicorn.Server(uvicorn_config(settings, host, port))
+    server.run()
+    return 0 if server.started else 1
+
+
+async def _worker_forever(svc: Services) -> int:
+    async with run_workers(svc, enabled=True):
+        print("workers running; Ctrl-C to stop", file=sys.stderr)
+        await asyncio.Event().wait()
+    return 0
+
+
+async def _actor_create(svc: Services, args: argparse.Namespace) -> int:
+    new = NewActor(
+        username=args.name,
+        kind=ActorKind(args.type),
+        display_name=args.display_name,
+        summary=args.summary,
+        language=args.language,
+        manually_approves_followers=args.locked,
+        hide_collections=args.hide_collections,
+        edition_of=args.edition_of,
+        safety_profile=not args.no_safety_profile,
+    )
+    async with svc.db.transaction() as session:
+        actor = await create_local_actor(
+            session,
+            svc.uris,
+            svc.clock,
+            svc.settings.secret_key,
+            MediaStore(svc.settings.media_dir),
+            new,
+        )
+        print(f"created {actor.as_type} {actor.handle}  {actor.uri}")
+    return 0
+
+
+async def _actor_list(svc: Services) -> int:
+    async with svc.db.reader() as session:
+        actors = await list_local(session)
+    if not actors:
+        print("no actors yet: `hambastegi actor create NAME` makes one")
+    for actor in actors:
+        safety = "safety profile" if actor.safety_profile else ""
+        name = f"{actor.username:<30} {actor.as_type:<13} {safety:<15}"
+        print(f"{name} {actor.display_name}  {actor.uri}")
+    return 0
+
+
+async def _actor_safety(svc: Services, name: str, on: bool) -> int:
+    async with svc.db.transaction() as session:
+        actor = await get_local(session, name)
+        actor.safety_profile = on
+    print(f"safety profile of {actor.handle}: {'on' if on else 'off'}")
+    return 0
+
+
+async def _user_create(svc: Services, args: argparse.Namespace) -> int:
+    password = _read_password(args.password_stdin)
+    async with svc.db.transaction() as session:
+        user = await create_user(
+            session,
+            svc.clock,
+            username=args.username,
+            password=password,
+            is_admin=args.admin,
+            editor_of=args.editor_of,
+            curator_of=args.curator_of,
+        )
+        print(f"created user {user.username}{' (admin)' if user.is_admin else ''}")
+    return 0
+
+
+def _read_password(from_stdin: bool) -> str:
+    if from_stdin:
+        return sys.stdin.readline().rstrip("\n")
+    if not sys.stdin.isatty():
+        raise CommandError("no terminal to ask for a password: use --password-stdin")
+    first = getpass.getpass("Password: ")
+    if first != getpass.getpass("Repeat password: "):
+        raise CommandError("the passwords do not match")
+    return first
+
+
+async def _user_totp(svc: Services, username: str) -> int:
+    async with svc.db.transaction() as session:
+        user = await session.scalar(select(User).where(User.username == username))
+        if user is None:
+            raise CommandError(f"no user named {username!r}")
+        uri = enable_totp(user, svc.settings.secret_key, svc.settings.instance_name)
+    print("scan this in an authenticator app (shown once); logins now need its code:")
+    print(uri)
+    return 0
+
+
+async def _user_list(svc: Services) -> int:
+    async with svc.db.reader() as session:
+        for user in await list_users(session):
+            print(f"{user.username}{'  admin' if user.is_admin else ''}")
+    return 0

@@ -1,0 +1,174 @@
+"""`hambastegi demo`: a small network to look at. Idempotent: running it twice changes nothing."""
+
+from __future__ import annotations
+
+import secrets
+
+from sqlalchemy import select
+
+from accounts.models import User
+from accounts.users import create_user
+from actors.directory import NewActor, create_local_actor, find_local, get_local
+from actors.models import ActorKind
+from content.mediastore import MediaStore
+from network.members import MemberProfile, add_member
+from network.models import Member, Trust
+from outbox.compose import Draft
+from outbox.kinds import PostKind
+from outbox.models import Post
+from outbox.posts import create_post, set_pinned
+from runtime.services import Services
+
+DEMO_ACTORS = (
+    NewActor(
+        username="solidarity",
+        kind=ActorKind.network,
+        display_name="Labour Solidarity Network (demo)",
+        safety_profile=False,  # the network speaks in public; member unions keep the profile
+        summary=(
+            "Workers' solidarity across the Middle East and North Africa: we boost our member "
+            "unions' strike reports, bulletins and campaigns for imprisoned workers."
+        ),
+        language="en",
+    ),
+    NewActor(
+        username="oil_workers",
+        kind=ActorKind.organization,
+        display_name="اتحادیه کارگران نفت (نمونه)",
+        summary="نمونه‌ای از یک اتحادیه عضو شبکه. گزارش اعتصاب‌ها و اخبار کارگران نفت.",
+        language="fa",
+    ),
+    NewActor(
+        username="teachers_union",
+        kind=ActorKind.organization,
+        display_name="نقابة المعلمين (تجريبي)",
+        summary="نقابة تجريبية عضو في الشبكة: أخبار المعلمين وحملات التضامن.",
+        language="ar",
+        hide_collections=True,
+    ),
+)
+
+
+DEMO_MEMBERS = (
+    ("oil_workers", Trust.auto, "IR", "oil_gas"),  # boosted at once
+    ("teachers_union", Trust.review, "EG", "education"),  # a curator decides
+)
+
+SAMPLE_POSTS: dict[str, list[Draft]] = {
+    "oil_workers": [
+        Draft(
+            kind=PostKind.strike,
+            language="fa",
+            title="اعتصاب کارگران پالایشگاه آبادان",
+            body="کارگران پیمانی پالایشگاه برای سومین روز دست از کار کشیدند. #اعتصاب_کارگران #نفت",
+            details={
+                "country": "IR",
+                "region": "خوزستان",
+                "workplace": "پالایشگاه آبادان",
+                "employer": "شرکت پیمانکاری (نمونه)",
+                "sector": "oil_gas",
+                "workers": 700,
+                "start_date": "2026-05-04",
+                "status": "ongoing",
+                "demands": ["پرداخت دستمزدهای معوقه", "قرارداد دائم"],
+            },
+        ),
+        Draft(
+            kind=PostKind.campaign,
+            language="fa",
+            body="او به خاطر سازمان‌دهی یک مجمع عمومی بازداشت شده است. #آزادی_کارگران_زندانی",
+            details={
+                "person": "کارگر زندانی (نام نمونه)",
+                "country": "IR",
+                "union": "سندیکای نمونه",
+                "arrested_on": "2026-02-01",
+                "charges": ["اجتماع و تبانی"],
+                "status": "detained",
+                "actions": [{"label": "امضای دادخواست", "url": "https://example.org/petition"}],
+            },
+        ),
+    ],
+    "teachers_union": [
+        Draft(
+            kind=PostKind.article,
+            language="ar",
+            title="النشرة الشهرية: أيار",
+            body="نضال المعلمين من أجل أجور عادلة يستمر في أنحاء المنطقة. #المعلمون\n\n" * 3,
+        ),
+        Draft(
+            kind=PostKind.event,
+            language="en",
+            title="Monthly meeting of the network",
+            body="Reports from member unions, and planning for the yearly conference.",
+            details={
+                "starts_at": "2026-06-02T18:00",
+                "ends_at": "2026-06-02T20:00",
+                "timezone": "Europe/Stockholm",
+                "location": "Online",
+                "online_url": "https://meet.example.org/solidarity",
+            },
+        ),
+    ],
+}
+
+
+async def seed(svc: Services) -> list[str]:
+    """Create whatever of the demo network is missing; return what was created."""
+    created = []
+    media = MediaStore(svc.settings.media_dir)
+    async with svc.db.transaction() as session:
+        for new in DEMO_ACTORS:
+            if await find_local(session, new.username) is None:
+                await create_local_actor(
+                    session, svc.uris, svc.clock, svc.settings.secret_key, media, new
+                )
+                created.append(new.username)
+    for username, trust, country, sector in DEMO_MEMBERS:
+        async with svc.db.reader() as session:
+            network = await get_local(session, "solidarity")
+            actor = await get_local(session, username)
+            is_member = await session.scalar(
+                select(Member.id).where(
+                    Member.network_id == network.id, Member.actor_id == actor.id
+                )
+            )
+        if is_member is None:
+            await add_member(
+                svc, "solidarity", actor.uri, MemberProfile(country, sector, (), trust)
+            )
+    for username, drafts in SAMPLE_POSTS.items():
+        async with svc.db.reader() as session:
+            actor = await get_local(session, username)
+            has_posts = await session.scalar(
+                select(Post.id).where(Post.actor_id == actor.id).limit(1)
+            )
+        if has_posts is None:
+            for draft in drafts:
+                post = await create_post(svc, actor, draft)
+                if draft.kind == PostKind.campaign:
+                    await set_pinned(svc, post.public_id, pinned=True)
+            created.append(f"{len(drafts)} posts by {username}")
+    return created
+
+
+async def seed_and_report(svc: Services) -> int:
+    created = await seed(svc)
+    password = await _demo_admin(svc)
+    print("demo network: " + (", ".join(created) + " created" if created else "already in place"))
+    for new in DEMO_ACTORS:
+        print(f"  {svc.uris.actor(new.username)}  (@{new.username}@{svc.settings.host})")
+    if password:
+        print(f"editors' desk: {svc.settings.base_url}/desk  name: admin  password: {password}")
+        print("  (shown once: keep it, or make another with `hambastegi user create`)")
+    return 0
+
+
+async def _demo_admin(svc: Services) -> str | None:
+    """An admin for the demo's desk, with a random password (None if one exists)."""
+    async with svc.db.reader() as session:
+        if await session.scalar(select(User.id).where(User.username == "admin")) is not None:
+            return None
+    password = secrets.token_urlsafe(12)
+    async with svc.db.transaction() as session:
+        await create_user(session, svc.clock, username="admin", password=password, is_admin=True)
+    return password

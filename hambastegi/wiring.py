@@ -1,0 +1,35 @@
+"""Wire one instance's services: the callbacks lower layers use to reach upper ones."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from core.clock import Clock
+from core.config import Settings
+from inbox.dispatch import Handler, base_handlers
+from network import hooks as network_hooks
+from network.handlers import network_handlers
+from outbox import editions
+from runtime.services import Services, open_services
+
+
+def install_hooks(svc: Services) -> None:
+    svc.hooks.post_published.extend([editions.announce_in_editions, network_hooks.on_published])
+    svc.hooks.post_updated.append(network_hooks.on_updated)
+    svc.hooks.post_deleted.extend([editions.withdraw_from_editions, network_hooks.on_deleted])
+
+
+def inbox_handlers() -> dict[str, Handler]:
+    """The routing table of the inbox: the base handlers, wrapped by the network's."""
+    return network_handlers(base_handlers())
+
+
+@asynccontextmanager
+async def instance_services(
+    settings: Settings, clock: Clock | None = None
+) -> AsyncIterator[Services]:
+    """`open_services` plus every callback: what the app, the CLI and the tests all use."""
+    async with open_services(settings, clock) as svc:
+        install_hooks(svc)
+        yield svc

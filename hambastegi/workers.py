@@ -1,0 +1,59 @@
+"""Background workers, started with the web server (or alone by `hambastegi worker`)."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from hambastegi.wiring import inbox_handlers
+from inbox.worker import InboxWorker
+from outbox.posts import publish_due
+from outbox.worker import DeliveryWorker
+from runtime.services import Services
+
+log = logging.getLogger(__name__)
+
+
+def inbox_worker(svc: Services) -> InboxWorker:
+    return InboxWorker(svc, inbox_handlers())
+
+
+async def run_scheduler(svc: Services, stop: asyncio.Event) -> None:
+    """Publish scheduled posts when their time comes (also those due while we were down)."""
+    while not stop.is_set():
+        try:
+            await publish_due(svc)
+        except Exception:
+            log.exception("publishing scheduled posts failed; will retry")
+        try:
+            async with asyncio.timeout(max(svc.settings.poll_seconds, 0.05)):
+                await stop.wait()
+        except TimeoutError:
+            pass
+
+
+@asynccontextmanager
+async def run_workers(svc: Services, *, enabled: bool) -> AsyncIterator[None]:
+    if not enabled:
+        yield
+        return
+    stop = asyncio.Event()
+    loops = {
+        "inbox": inbox_worker(svc).run(stop),
+        "deliveries": DeliveryWorker(svc).run(stop),
+        "scheduler": run_scheduler(svc, stop),
+    }
+    tasks = [asyncio.create_task(coro, name=f"worker-{name}") for name, coro in loops.items()]
+    try:
+        yield
+    finally:
+        stop.set()
+        done, pending = await asyncio.wait(tasks, timeout=5)
+        for task in pending:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        for task in done:
+            if not task.cancelled() and task.exception() is not None:
+                log.error("worker %s stopped with %r", task.get_name(), task.exception())

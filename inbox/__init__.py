@@ -1,0 +1,1 @@
+"""What others send us: verification, durable storage, and one handler per activity type."""

@@ -1,0 +1,58 @@
+"""What an inbox handler gets: the instance's services, and `effect()`, the one transaction in
+which a handler changes state. Leaving it marks the received row processed in that same
+transaction, so each activity takes effect exactly once even if a worker dies half way."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+
+from sqlalchemy import update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from actors.models import Actor
+from actors.resolver import resolve_actor
+from inbox.models import ReceivedActivity, ReceivedState
+from runtime.services import Services
+
+
+class Ignored(Exception):
+    """Valid, but nothing for us to do; the reason is recorded on the row."""
+
+
+class LeaseLost(Exception):
+    """Another worker took this row over (our lease expired): roll back, do nothing."""
+
+
+@dataclass
+class InboxContext:
+    svc: Services
+    row_id: int
+    lease: str
+    recipient: str | None
+    relayed_by: str | None = None  # a relay forwarded it: trust nothing but ids; fetch from origin
+    is_finished: bool = False
+
+    @asynccontextmanager
+    async def effect(self) -> AsyncIterator[AsyncSession]:
+        async with self.svc.db.transaction() as session:
+            yield session
+            result = await session.execute(
+                update(ReceivedActivity)
+                .where(ReceivedActivity.id == self.row_id, ReceivedActivity.lease == self.lease)
+                .values(
+                    state=ReceivedState.processed.value,
+                    processed_at=self.svc.clock.now(),
+                    locked_until=None,
+                    lease=None,
+                    error=None,
+                )
+            )
+            if getattr(result, "rowcount", 0) != 1:
+                raise LeaseLost(f"inbox row {self.row_id} is no longer ours")
+        self.is_finished = True
+
+    async def actor(self, uri: str) -> Actor:
+        """The (verified, so usually cached) actor behind an activity."""
+        return await resolve_actor(self.svc, uri)

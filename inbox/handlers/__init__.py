@@ -1,0 +1,1 @@
+"""One module per activity type; each exposes `handle_<type>(ctx, activity)`."""

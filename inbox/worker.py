@@ -1,0 +1,163 @@
+"""InboxWorker: process stored activities (claim → dispatch → processed / ignored / failed).
+
+Rows of one actor are handled in order; different actors' rows run side by side. A transient
+failure (a peer down, the database busy) retries with back-off; anything else is recorded.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections import defaultdict
+from collections.abc import Mapping
+from datetime import timedelta
+
+from sqlalchemy import select, update
+from sqlalchemy.exc import OperationalError
+
+from actors.resolver import ResolveError
+from federation.documents import parse_activity
+from federation.errors import FetchError, InvalidDocument
+from inbox.context import Ignored, InboxContext, LeaseLost
+from inbox.dispatch import Handler, handler_for
+from inbox.models import ReceivedActivity, ReceivedState
+from runtime.services import Services
+from storage.queue import claim
+
+log = logging.getLogger(__name__)
+BATCH = 100
+PARALLEL_ACTORS = 8
+MAX_ATTEMPTS = 8
+
+
+class InboxWorker:
+    def __init__(self, svc: Services, handlers: Mapping[str, Handler]) -> None:
+        self.svc = svc
+        self.handlers = handlers
+        self._parallel = asyncio.Semaphore(PARALLEL_ACTORS)
+
+    async def run(self, stop: asyncio.Event) -> None:
+        wake = self.svc.wakeups.event("inbox")
+        while not stop.is_set():
+            try:
+                done = await self.run_batch()
+            except Exception:
+                log.exception("inbox batch failed; retrying shortly")
+                done = 0
+            if done == 0:
+                wake.clear()
+                try:
+                    async with asyncio.timeout(self.svc.settings.poll_seconds):
+                        await wake.wait()
+                except TimeoutError:
+                    pass
+
+    async def run_once(self) -> int:
+        """Process everything due now (for tests and tools)."""
+        total = 0
+        while (count := await self.run_batch()) > 0:
+            total += count
+        return total
+
+    async def run_batch(self) -> int:
+        lease, ids = await claim(
+            self.svc.db,
+            ReceivedActivity,
+            ready_state=ReceivedState.received,
+            now=self.svc.clock.now(),
+            lease_for=timedelta(seconds=self.svc.settings.lease_seconds),
+            limit=BATCH,
+        )
+        if not ids:
+            return 0
+        async with self.svc.db.reader() as session:
+            rows = (
+                await session.execute(
+                    select(ReceivedActivity.id, ReceivedActivity.actor_uri)
+                    .where(ReceivedActivity.id.in_(ids))
+                    .order_by(ReceivedActivity.id)
+                )
+            ).all()
+        by_actor: dict[str, list[int]] = defaultdict(list)
+        for row_id, actor_uri in rows:
+            by_actor[actor_uri].append(row_id)
+        await asyncio.gather(*(self._actor_rows(row_ids, lease) for row_ids in by_actor.values()))
+        return len(ids)
+
+    async def _actor_rows(self, row_ids: list[int], lease: str) -> None:
+        async with self._parallel:
+            for row_id in row_ids:
+                await self.process(row_id, lease)
+
+    async def process(self, row_id: int, lease: str) -> None:
+        async with self.svc.db.reader() as session:
+            row = await session.get(ReceivedActivity, row_id)
+        if row is None or row.lease != lease:
+            return
+        ctx = InboxContext(
+            svc=self.svc,
+            row_id=row.id,
+            lease=lease,
+            recipient=row.recipient,
+            relayed_by=row.relayed_by,
+        )
+        try:
+            activity = parse_activity(row.document)
+            await handler_for(self.handlers, activity.type)(ctx, activity)
+        except Ignored as exc:
+            await self._finish(row_id, lease, ReceivedState.ignored, str(exc))
+        except LeaseLost:
+            log.info("inbox row taken over by another worker row_id=%s", row_id)
+        except (ResolveError, FetchError) as exc:
+            if exc.is_permanent:
+                await self._finish(row_id, lease, ReceivedState.failed, str(exc))
+            else:
+                await self._retry(row_id, lease, row.attempts + 1, str(exc))
+        except OperationalError as exc:
+            await self._retry(
+                row_id, lease, row.attempts + 1, f"database: {exc.__class__.__name__}"
+            )
+        except InvalidDocument as exc:
+            await self._finish(row_id, lease, ReceivedState.failed, str(exc))
+        except Exception as exc:
+            log.exception("inbox handler crashed row_id=%s type=%s", row_id, row.type)
+            await self._finish(
+                row_id, lease, ReceivedState.failed, f"{exc.__class__.__name__}: {exc}"
+            )
+        else:
+            if not ctx.is_finished:
+                await self._finish(row_id, lease, ReceivedState.processed, None)
+
+    async def _finish(
+        self, row_id: int, lease: str, state: ReceivedState, reason: str | None
+    ) -> None:
+        async with self.svc.db.transaction() as session:
+            await session.execute(
+                update(ReceivedActivity)
+                .where(ReceivedActivity.id == row_id, ReceivedActivity.lease == lease)
+                .values(
+                    state=state.value,
+                    error=(reason or "")[:1000] or None,
+                    processed_at=self.svc.clock.now(),
+                    locked_until=None,
+                    lease=None,
+                )
+            )
+
+    async def _retry(self, row_id: int, lease: str, attempts: int, reason: str) -> None:
+        if attempts >= MAX_ATTEMPTS:
+            await self._finish(row_id, lease, ReceivedState.failed, f"gave up: {reason}")
+            return
+        delay = timedelta(seconds=30 * 2 ** (attempts - 1))
+        async with self.svc.db.transaction() as session:
+            await session.execute(
+                update(ReceivedActivity)
+                .where(ReceivedActivity.id == row_id, ReceivedActivity.lease == lease)
+                .values(
+                    attempts=attempts,
+                    error=reason[:1000],
+                    next_attempt_at=self.svc.clock.now() + delay,
+                    locked_until=None,
+                    lease=None,
+                )
+            )

@@ -1,0 +1,1 @@
+"""The network actor: members, curation, boosts and relays."""

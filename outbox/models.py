@@ -1,0 +1,169 @@
+"""OutboxActivity (what we sent, as sent) and Delivery (one row per activity and inbox)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from storage.base import Base, JsonType, UTCDateTime
+
+
+class DeliveryState(StrEnum):
+    pending = "pending"  # due at next_attempt_at
+    delivered = "delivered"
+    failed = "failed"  # gave up: permanent refusal, or out of attempts
+    skipped = "skipped"  # the server was unavailable or blocked when we queued it
+
+
+class OutboxActivity(Base):
+    __tablename__ = "activities"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    uri: Mapped[str] = mapped_column(String(2048), unique=True)
+    actor_id: Mapped[int] = mapped_column(ForeignKey("actors.id", ondelete="CASCADE"), index=True)
+    type: Mapped[str] = mapped_column(String(40))
+    object_uri: Mapped[str | None] = mapped_column(String(2048), index=True)
+    document: Mapped[dict[str, Any]] = mapped_column(JsonType)
+    is_listed: Mapped[bool] = mapped_column(
+        Boolean, default=False
+    )  # shown in the outbox collection
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class Delivery(Base):
+    __tablename__ = "deliveries"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    activity_id: Mapped[int] = mapped_column(ForeignKey("activities.id", ondelete="CASCADE"))
+    inbox_uri: Mapped[str] = mapped_column(String(2048))
+    domain: Mapped[str] = mapped_column(String(255), index=True)
+    state: Mapped[str] = mapped_column(String(20))
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    lease: Mapped[str | None] = mapped_column(String(32))
+    last_status: Mapped[int | None] = mapped_column(Integer)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    __table_args__ = (
+        UniqueConstraint("activity_id", "inbox_uri", name="uq_deliveries_activity_inbox"),
+        Index("ix_deliveries_due", "state", "next_attempt_at"),
+    )
+
+
+class PostState(StrEnum):
+    scheduled = "scheduled"  # waits for publish_at; invisible and unfederated until then
+    published = "published"
+    deleted = "deleted"  # its URL answers 410 with a Tombstone
+
+
+class Visibility(StrEnum):
+    public = "public"
+    unlisted = "unlisted"
+    followers = "followers"
+
+
+class Post(Base):
+    """Something one of our organisations publishes (never naming the editor who wrote it)."""
+
+    __tablename__ = "posts"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    public_id: Mapped[str] = mapped_column(String(26), unique=True)
+    uri: Mapped[str] = mapped_column(String(2048), unique=True)
+    actor_id: Mapped[int] = mapped_column(ForeignKey("actors.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(20), index=True)
+    state: Mapped[str] = mapped_column(String(20), index=True)
+    visibility: Mapped[str] = mapped_column(String(20))
+    language: Mapped[str] = mapped_column(String(35), index=True)
+    title: Mapped[str] = mapped_column(String(500), default="")
+    summary: Mapped[str] = mapped_column(Text, default="")  # CW of a note; teaser of an article
+    sensitive: Mapped[bool] = mapped_column(Boolean, default=False)
+    source: Mapped[str] = mapped_column(Text, default="")  # Markdown as written
+    content_html: Mapped[str] = mapped_column(Text, default="")  # sanitised, fields included
+    body_html: Mapped[str] = mapped_column(
+        Text, default=""
+    )  # the written text alone (for our pages)
+    details: Mapped[dict[str, Any]] = mapped_column(JsonType, default=dict)
+    hashtags: Mapped[list[str]] = mapped_column(JsonType, default=list)
+    mentions: Mapped[list[dict[str, str]]] = mapped_column(JsonType, default=list)
+    in_reply_to_uri: Mapped[str | None] = mapped_column(String(2048), index=True)
+    translation_of_id: Mapped[int | None] = mapped_column(
+        ForeignKey("posts.id", ondelete="SET NULL"), index=True
+    )
+    publish_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+    published_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+    updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    pinned_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class PostRevision(Base):
+    """The post as it was before an edit (edit history)."""
+
+    __tablename__ = "post_revisions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    post_id: Mapped[int] = mapped_column(ForeignKey("posts.id", ondelete="CASCADE"), index=True)
+    title: Mapped[str] = mapped_column(String(500), default="")
+    summary: Mapped[str] = mapped_column(Text, default="")
+    source: Mapped[str] = mapped_column(Text, default="")
+    content_html: Mapped[str] = mapped_column(Text, default="")
+    details: Mapped[dict[str, Any]] = mapped_column(JsonType, default=dict)
+    valid_from: Mapped[datetime] = mapped_column(UTCDateTime)
+    valid_until: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class Attachment(Base):
+    """An image attached to a post, stored without metadata under our media path."""
+
+    __tablename__ = "attachments"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    post_id: Mapped[int] = mapped_column(ForeignKey("posts.id", ondelete="CASCADE"), index=True)
+    file_name: Mapped[str] = mapped_column(String(64))
+    media_type: Mapped[str] = mapped_column(String(40))
+    width: Mapped[int] = mapped_column(Integer)
+    height: Mapped[int] = mapped_column(Integer)
+    alt_text: Mapped[str] = mapped_column(Text, default="")
+    position: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class InteractionKind(StrEnum):
+    like = "like"
+    announce = "announce"
+
+
+class Interaction(Base):
+    """A Like or an Announce of one of our posts by someone (counted as `likes` and `shares`)."""
+
+    __tablename__ = "interactions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    actor_id: Mapped[int] = mapped_column(ForeignKey("actors.id", ondelete="CASCADE"), index=True)
+    post_id: Mapped[int] = mapped_column(ForeignKey("posts.id", ondelete="CASCADE"), index=True)
+    activity_uri: Mapped[str] = mapped_column(String(2048), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    __table_args__ = (
+        UniqueConstraint("kind", "actor_id", "post_id", name="uq_interactions_kind_actor_post"),
+    )
+
+
+class PostTag(Base):
+    """A post's hashtags, normalised, for tag pages and feeds."""
+
+    __tablename__ = "post_tags"
+
+    post_id: Mapped[int] = mapped_column(
+        ForeignKey("posts.id", ondelete="CASCADE"), primary_key=True
+    )
+    tag: Mapped[str] = mapped_column(String(200), primary_key=True, index=True)

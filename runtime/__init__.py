@@ -1,0 +1,1 @@
+"""The per-instance container: settings, database, HTTP client, clock and caches."""

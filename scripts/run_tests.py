@@ -1,0 +1,52 @@
+"""`make test`: the whole suite on SQLite, then the storage suite again on PostgreSQL.
+
+Without a reachable PostgreSQL the second run is skipped with a plain message, unless CI=true,
+where a missing PostgreSQL is a failure: CI must never pass by skipping an engine.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import subprocess
+import sys
+
+from tests.databases import POSTGRES_URL, postgres_reachable
+
+BANNER = "=" * 78
+INTEROP = ("-m", "", "tests/interop", "tests/integration/test_real_world_payloads.py")
+# (SQLite run, PostgreSQL run): everything, then everything that touches storage; or, with
+# --interop, the interoperability suite on both engines.
+SUITES = {
+    "all": ((), ("-m", "db and not interop")),
+    "interop": (INTEROP, INTEROP),
+}
+
+
+def pytest(env_overrides: dict[str, str], *args: str) -> int:
+    env = {**os.environ, **env_overrides}
+    return subprocess.call([sys.executable, "-m", "pytest", *args], env=env)  # noqa: S603
+
+
+def main(argv: list[str]) -> int:
+    first, second = SUITES["interop" if "--interop" in argv else "all"]
+    print(f"{BANNER}\nStorage engine 1 of 2: SQLite\n{BANNER}", flush=True)
+    status = pytest({"HAMBASTEGI_TEST_DATABASE": "sqlite"}, *first)
+    if status != 0:
+        return status
+    print(
+        f"{BANNER}\nStorage engine 2 of 2: PostgreSQL (the tests that use storage)\n{BANNER}",
+        flush=True,
+    )
+    if not asyncio.run(postgres_reachable()):
+        message = f"PostgreSQL is not reachable at {POSTGRES_URL}"
+        if os.environ.get("CI", "").lower() == "true":
+            print(f"FAILED: {message}; under CI the PostgreSQL suite is required.", file=sys.stderr)
+            return 1
+        print(f"SKIPPED: the PostgreSQL suite did not run ({message}).", file=sys.stderr)
+        return 0
+    return pytest({"HAMBASTEGI_TEST_DATABASE": "postgresql"}, *second)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main(sys.argv[1:]))

@@ -1,0 +1,13 @@
+// Progressive enhancement only: every page works without this script.
+// Event times: add the reader's own local time next to the event's time zone.
+document.querySelectorAll("time[data-local]").forEach(function (el) {
+  var when = new Date(el.getAttribute("datetime"));
+  if (isNaN(when)) { return; }
+  var local = new Intl.DateTimeFormat(document.documentElement.lang || undefined, {
+    dateStyle: "full", timeStyle: "short"
+  }).format(when);
+  var note = document.createElement("span");
+  note.className = "local-time";
+  note.textContent = " (" + local + ")";
+  el.after(note);
+});

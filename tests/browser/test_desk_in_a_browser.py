@@ -1,0 +1,133 @@
+"""In a real browser: an editor publishes a Persian bulletin and its English translation, readers
+see it right-to-left with a language switcher, and a curator approves a held item. Screenshots
+of the main pages are saved in tests/screenshots/."""
+
+from __future__ import annotations
+
+import pytest
+from playwright.async_api import Browser, Page, expect
+from sqlalchemy import select
+
+from network.models import CurationItem
+from outbox.models import Post
+from tests.browser.conftest import screenshot_path
+from tests.integration.site_support import PASSWORD, Site
+
+pytestmark = pytest.mark.browser
+
+
+async def new_page(browser: Browser, language: str = "en") -> Page:
+    context = await browser.new_context(
+        viewport={"width": 1200, "height": 900}, extra_http_headers={"Accept-Language": language}
+    )
+    return await context.new_page()
+
+
+async def log_in_with_the_keyboard(page: Page, base: str, username: str) -> None:
+    await page.goto(f"{base}/desk/login")
+    await page.keyboard.press("Tab")
+    await expect(page.locator(":focus")).to_have_class("skip")  # the skip link comes first
+    await page.locator("#l-user").focus()
+    await page.keyboard.type(username)
+    await page.keyboard.press("Tab")
+    await page.keyboard.type(PASSWORD)
+    await page.keyboard.press("Enter")
+    await page.wait_for_url(f"{base}/desk")
+
+
+async def test_an_editor_publishes_a_persian_bulletin_with_an_english_translation(
+    browser: Browser, live: Site
+) -> None:
+    base = live.instance.base_url
+    page = await new_page(browser, "fa")
+    await log_in_with_the_keyboard(page, base, "editor")
+
+    await page.goto(f"{base}/desk/compose?actor=oil_workers&kind=article")
+    await page.fill("#p-title", "خبرنامهٔ ماه خرداد")
+    await page.fill("#p-language", "fa")
+    await page.fill("#p-body", "کارگران نفت برای دستمزد عادلانه اعتصاب کردند. #همبستگی")
+    await page.click("button[value=preview]")
+    await expect(page.locator(".preview")).to_contain_text("کارگران نفت")
+    await page.screenshot(path=screenshot_path("desk-compose-preview"), full_page=True)
+    await page.click("button[value=publish]")
+    await page.wait_for_url(f"{base}/desk/posts/*")
+    persian_id = page.url.rsplit("/", 1)[1]
+
+    await page.click(f"a[href*='translation_of={persian_id}']")
+    await expect(page.locator(".original")).to_contain_text("کارگران نفت")  # side by side
+    await page.fill("#p-title", "Bulletin: June")
+    await page.fill("#p-language", "en")
+    await page.fill("#p-body", "Oil workers struck for fair wages. #solidarity")
+    await page.screenshot(path=screenshot_path("desk-translation-side-by-side"), full_page=True)
+    await page.click("button[value=publish]")
+    await page.wait_for_url(f"{base}/desk/posts/*")
+
+    reader = await new_page(browser, "fa")
+    await reader.goto(f"{base}/objects/{persian_id}")
+    article = reader.locator("article.post")
+    await expect(article).to_have_attribute("dir", "rtl")
+    await expect(article).to_have_attribute("lang", "fa")
+    await expect(reader.locator("html")).to_have_attribute("dir", "rtl")
+    await reader.screenshot(path=screenshot_path("bulletin-persian"), full_page=True)
+    await reader.click("nav.translations a[hreflang=en]")
+    await expect(reader.locator("article.post")).to_have_attribute("dir", "ltr")
+    await expect(reader.locator("h1")).to_have_text("Bulletin: June")
+    await reader.screenshot(path=screenshot_path("bulletin-english"), full_page=True)
+
+
+async def test_a_curator_approves_a_held_item(browser: Browser, live: Site) -> None:
+    base = live.instance.base_url
+    page = await new_page(browser)
+    await log_in_with_the_keyboard(page, base, "curator")
+
+    await page.goto(f"{base}/desk/curation")
+    item = page.locator(
+        "article.curation-item", has=page.locator(f"a[href='{live.posts['article'].uri}']")
+    )
+    await expect(item).to_contain_text("held: this member's posts are reviewed by a curator")
+    await page.screenshot(path=screenshot_path("desk-curation"), full_page=True)
+    await item.locator("input[name=note]").fill("Confirmed with the union")
+    await item.locator("button[value=approve]").click()
+    await page.wait_for_url(f"{base}/desk/curation")
+
+    async with live.instance.svc.db.reader() as session:
+        decided = await session.scalar(
+            select(CurationItem).where(CurationItem.decided_by == "curator")
+        )
+        article = await session.get(Post, live.posts["article"].id)
+    assert decided is not None
+    assert decided.state == "boosted"
+    assert decided.note == "Confirmed with the union"
+    assert article is not None
+    home = await new_page(browser, "ar")
+    await home.goto(base)
+    await expect(home.locator("main")).to_contain_text(
+        "النشرة الشهرية"
+    )  # now on the network's feed
+
+
+@pytest.mark.parametrize(
+    ("path", "name", "language"),
+    [
+        ("/", "home", "en"),
+        ("/", "home-arabic", "ar"),
+        ("/strikes", "strike-tracker-persian", "fa"),
+        ("/members", "members", "en"),
+        ("/campaigns", "campaigns", "en"),
+        ("/events", "events", "fr"),
+    ],
+)
+async def test_main_pages_render_and_are_saved_as_screenshots(
+    browser: Browser, live: Site, path: str, name: str, language: str
+) -> None:
+    page = await new_page(browser, language)
+
+    response = await page.goto(f"{live.instance.base_url}{path}")
+    await page.screenshot(path=screenshot_path(name), full_page=True)
+
+    assert response is not None
+    assert response.status == 200
+    await expect(page.locator("main")).to_be_visible()
+    await page.keyboard.press("Tab")
+    await page.keyboard.press("Enter")  # the skip link moves focus to the content
+    assert page.url.endswith("#main")

@@ -1,0 +1,343 @@
+"""The `hambastegi` command, run as users run it: a separate process, real migrations."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import secrets
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import asyncpg
+import pytest
+
+from tests.databases import POSTGRES_URL, engine_under_test
+
+
+@pytest.fixture
+def cli_env(tmp_path: Path) -> Iterator[dict[str, str]]:
+    yield from _environment(tmp_path)
+
+
+@pytest.fixture(scope="module")
+def prepared_env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
+    """One migrated instance with an organisation, shared by tests that change nothing."""
+    for env in _environment(tmp_path_factory.mktemp("cli")):
+        assert hb(env, "migrate").returncode == 0
+        assert hb(env, "actor", "create", "oil_workers").returncode == 0
+        yield env
+
+
+def _environment(tmp_path: Path) -> Iterator[dict[str, str]]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("HAMBASTEGI_")}
+    env.update({"HAMBASTEGI_DATA_DIR": str(tmp_path / "data"), "HAMBASTEGI_LOG_LEVEL": "warning"})
+    if engine_under_test() != "postgresql":
+        yield env
+        return
+    schema = f"t_cli_{secrets.token_hex(6)}"
+
+    async def run(sql: str) -> None:
+        conn = await asyncpg.connect(POSTGRES_URL)
+        try:
+            await conn.execute(sql)
+        finally:
+            await conn.close()
+
+    env.update({"HAMBASTEGI_DATABASE_URL": POSTGRES_URL, "HAMBASTEGI_DATABASE_SCHEMA": schema})
+    try:
+        yield env
+    finally:
+        asyncio.run(run(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
+
+
+def hb(
+    env: dict[str, str], *args: str, stdin: str | None = None
+) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "hambastegi", *args],
+        env=env,
+        input=stdin,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
+def test_migrate_then_create_and_list_actors(cli_env: dict[str, str]) -> None:
+    first, again = hb(cli_env, "migrate"), hb(cli_env, "migrate")
+    created = hb(cli_env, "actor", "create", "oil_workers", "--display-name", "Oil Workers")
+    network = hb(cli_env, "actor", "create", "solidarity", "--type", "network")
+    listed = hb(cli_env, "actor", "list")
+
+    assert (first.returncode, again.returncode) == (0, 0), first.stderr + again.stderr
+    assert created.returncode == 0, created.stderr
+    assert "Organization @oil_workers@127.0.0.1:8000" in created.stdout
+    assert "Group" in network.stdout
+    assert "oil_workers" in listed.stdout
+    assert "solidarity" in listed.stdout
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("actor", "create", "Bad Name"), "invalid username"),
+        (("actor", "create", "admin"), "reserved"),
+        (("actor", "create", "x" * 31), "invalid username"),
+        (("follow", "nobody", "someone@example.org"), "no actor named 'nobody'"),
+        (("follow", "oil_workers", "not a handle"), "not a user@host handle"),
+        (("followers", "approve", "oil_workers", "ghost@example.org"), "does not follow"),
+        (("domain", "unblock", "never-blocked.example"), "has no block entry"),
+        (("domain", "block", "not a domain/x"), "not a domain name"),
+        (
+            ("user", "create", "editor", "--password-stdin", "--editor-of", "nowhere"),
+            "no actor named",
+        ),
+        (("actor", "safety", "nobody", "off"), "no actor named 'nobody'"),
+        (("user", "totp", "nobody"), "no user named 'nobody'"),
+    ],
+)
+def test_requests_that_cannot_be_carried_out_exit_1_with_a_message(
+    prepared_env: dict[str, str], args: tuple[str, ...], message: str
+) -> None:
+    result = hb(prepared_env, *args, stdin="a-long-enough-password\n")
+
+    assert result.returncode == 1
+    assert result.stderr.startswith("error: ")
+    assert message in result.stderr
+
+
+def test_a_duplicate_actor_is_refused_and_the_first_is_kept(cli_env: dict[str, str]) -> None:
+    hb(cli_env, "migrate")
+    hb(cli_env, "actor", "create", "oil_workers", "--display-name", "First")
+
+    again = hb(cli_env, "actor", "create", "oil_workers", "--display-name", "Second")
+
+    assert again.returncode == 1
+    assert "already exists" in again.stderr
+    assert "First" in hb(cli_env, "actor", "list").stdout
+
+
+def test_bad_settings_exit_2_naming_the_setting(cli_env: dict[str, str]) -> None:
+    result = hb({**cli_env, "HAMBASTEGI_BASE_URL": "ftp://nowhere"}, "actor", "list")
+
+    assert result.returncode == 2
+    assert "HAMBASTEGI_BASE_URL" in result.stderr
+
+
+def test_bad_usage_exits_2(cli_env: dict[str, str]) -> None:
+    result = hb(cli_env, "actor", "create", "x", "--type", "person")
+
+    assert result.returncode == 2
+    assert "invalid choice" in result.stderr
+
+
+def test_users_need_a_long_password(cli_env: dict[str, str]) -> None:
+    hb(cli_env, "migrate")
+
+    short = hb(cli_env, "user", "create", "editor", "--password-stdin", stdin="short\n")
+    good = hb(
+        cli_env,
+        "user",
+        "create",
+        "editor",
+        "--admin",
+        "--password-stdin",
+        stdin="correct horse battery\n",
+    )
+
+    assert short.returncode == 1
+    assert "at least 12 characters" in short.stderr
+    assert good.returncode == 0, good.stderr
+    assert "editor  admin" in hb(cli_env, "user", "list").stdout
+
+
+def test_new_organisations_have_the_safety_profile_until_it_is_turned_off(
+    cli_env: dict[str, str],
+) -> None:
+    hb(cli_env, "migrate")
+    hb(cli_env, "actor", "create", "at_risk")
+    hb(cli_env, "actor", "create", "public_union", "--no-safety-profile")
+
+    before = hb(cli_env, "actor", "list").stdout.splitlines()
+    off = hb(cli_env, "actor", "safety", "at_risk", "off")
+    after = hb(cli_env, "actor", "list").stdout.splitlines()
+
+    assert ["safety profile" in line for line in before] == [True, False]
+    assert off.returncode == 0
+    assert "safety profile of @at_risk@127.0.0.1:8000: off" in off.stdout
+    assert not any("safety profile" in line for line in after)
+
+
+def test_a_second_factor_is_turned_on_from_the_command_line(cli_env: dict[str, str]) -> None:
+    hb(cli_env, "migrate")
+    hb(cli_env, "user", "create", "editor", "--password-stdin", stdin="correct horse battery\n")
+
+    result = hb(cli_env, "user", "totp", "editor")
+
+    assert result.returncode == 0, result.stderr
+    assert "otpauth://totp/" in result.stdout
+    assert "secret=" in result.stdout
+
+
+def test_demo_is_idempotent(cli_env: dict[str, str]) -> None:
+    hb(cli_env, "migrate")
+
+    first, second = hb(cli_env, "demo"), hb(cli_env, "demo")
+
+    assert first.returncode == second.returncode == 0
+    assert "created" in first.stdout
+    assert "already in place" in second.stdout
+
+
+def test_domain_policy_round_trip(cli_env: dict[str, str]) -> None:
+    hb(cli_env, "migrate")
+
+    blocked = hb(cli_env, "domain", "block", "Spam.Example", "--note", "spam wave")
+    listed = hb(cli_env, "domain", "list").stdout
+    lifted = hb(cli_env, "domain", "unblock", "spam.example")
+
+    assert blocked.returncode == lifted.returncode == 0
+    assert "block  spam.example  spam wave" in listed
+    assert "no blocked or allowed servers" in hb(cli_env, "domain", "list").stdout
+
+
+def test_changing_the_base_url_of_an_existing_database_is_refused(cli_env: dict[str, str]) -> None:
+    hb(cli_env, "migrate")
+    hb(cli_env, "actor", "list")
+
+    moved = hb({**cli_env, "HAMBASTEGI_BASE_URL": "http://127.0.0.1:9999"}, "actor", "list")
+
+    assert moved.returncode == 1
+    assert "belongs to http://127.0.0.1:8000" in moved.stderr
+
+
+def test_sqlite_is_migrated_in_place_but_postgres_must_be_migrated_first(
+    cli_env: dict[str, str],
+) -> None:
+    result = hb(cli_env, "actor", "list")
+
+    if engine_under_test() == "postgresql":
+        assert result.returncode == 1
+        assert "run `hambastegi migrate`" in result.stderr
+    else:
+        assert result.returncode == 0, result.stderr
+        assert "no actors yet" in result.stdout
+
+
+STRIKE_FILE = """---
+title: Haft Tappeh strike, week three
+country: IR
+region: Khuzestan
+workplace: Haft Tappeh sugar mill
+sector: sugar_food
+workers: 4000
+start_date: 2026-05-01
+status: ongoing
+demands:
+  - unpaid wages
+sources:
+  - https://news.example/ht
+tags: [sugar]
+---
+The strike continues. #Khuzestan
+"""
+
+
+def test_post_list_edit_pin_deliveries_and_delete_a_strike_report(
+    prepared_env: dict[str, str], tmp_path: Path
+) -> None:
+    source = tmp_path / "strike.md"
+    source.write_text(STRIKE_FILE)
+    posted = hb(
+        prepared_env,
+        "post",
+        "oil_workers",
+        "--kind",
+        "strike",
+        "--file",
+        str(source),
+        "--language",
+        "fa",
+    )
+    assert posted.returncode == 0, posted.stderr
+    post_id = posted.stdout.split()[1]
+
+    source.write_text(STRIKE_FILE.replace("status: ongoing", "status: won\nend_date: 2026-05-30"))
+    edited = hb(prepared_env, "edit", post_id, "--file", str(source))
+    pinned = hb(prepared_env, "pin", post_id)
+    listed = hb(prepared_env, "posts", "oil_workers")
+    deliveries = hb(prepared_env, "deliveries", post_id)
+    deleted = hb(prepared_env, "delete", post_id)
+    again = hb(prepared_env, "delete", post_id)
+
+    assert "published" in posted.stdout
+    assert edited.returncode == 0, edited.stderr
+    assert pinned.returncode == 0, pinned.stderr
+    assert f"{post_id}  strike" in listed.stdout
+    assert "Haft Tappeh strike, week three" in listed.stdout
+    assert deliveries.returncode == 0
+    assert "no deliveries" in deliveries.stdout
+    assert "410" in deleted.stdout
+    assert again.returncode == 1
+    assert "deleted" in again.stderr
+
+
+def test_a_scheduled_post_is_listed_as_scheduled(
+    prepared_env: dict[str, str], tmp_path: Path
+) -> None:
+    source = tmp_path / "note.md"
+    source.write_text("Embargoed statement")
+
+    result = hb(
+        prepared_env,
+        "post",
+        "oil_workers",
+        "--file",
+        str(source),
+        "--publish-at",
+        "2099-01-01T09:00+03:30",
+    )
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("scheduled")
+
+
+@pytest.mark.parametrize(
+    ("content", "args", "message"),
+    [
+        ("---\ntitle: [unclosed\n---\nbody", (), "not valid YAML"),
+        (
+            "---\ncountry: XX\nworkplace: w\nsector: textiles\nstart_date: 2026-01-01\n---\nx",
+            ("--kind", "strike"),
+            "country must be",
+        ),
+        ("body", ("--kind", "article"), "needs a title"),
+        ("body", ("--publish-at", "tomorrow"), "ISO date and time"),
+        ("body", ("--publish-at", "2099-01-01T09:00"), "time zone offset"),
+        ("body", ("--image", "/nonexistent.jpg", "--alt", "x"), "cannot read image"),
+        ("body", ("--image", "/nonexistent.jpg"), "one --alt TEXT for every --image"),
+        ("body", ("--language", "xx-!!"), "language must be"),
+    ],
+)
+def test_bad_posts_exit_1_and_publish_nothing(
+    prepared_env: dict[str, str], tmp_path: Path, content: str, args: tuple[str, ...], message: str
+) -> None:
+    source = tmp_path / "post.md"
+    source.write_text(content)
+    before = hb(prepared_env, "posts", "oil_workers").stdout
+
+    result = hb(prepared_env, "post", "oil_workers", "--file", str(source), *args)
+
+    assert result.returncode == 1
+    assert message in result.stderr
+    assert hb(prepared_env, "posts", "oil_workers").stdout == before
+
+
+def test_a_missing_post_file_is_a_clear_error(prepared_env: dict[str, str]) -> None:
+    result = hb(prepared_env, "post", "oil_workers", "--file", "/nonexistent/post.md")
+
+    assert result.returncode == 1
+    assert "cannot read /nonexistent/post.md" in result.stderr

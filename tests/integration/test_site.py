@@ -1,0 +1,240 @@
+"""The public site: every page answers, in the reader's language and direction, with feeds."""
+
+from __future__ import annotations
+
+import xml.etree.ElementTree as ET
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+from icalendar import Calendar
+from sqlalchemy import select
+
+from network.models import JoinRequest
+from tests.integration.site_support import Site, site
+
+
+@pytest.fixture
+async def s(tmp_path: Path) -> AsyncIterator[Site]:
+    async with site(tmp_path) as sc:
+        yield sc
+
+
+PAGES = [
+    "/",
+    "/members",
+    "/members?map=strikes",
+    "/members?country=IR",
+    "/strikes",
+    "/strikes?country=IR",
+    "/campaigns",
+    "/events",
+    "/bulletins",
+    "/bulletins?lang=ar",
+    "/search?q=abc",
+    "/join",
+    "/tags/نفت",
+    "/@oil_workers",
+    "/actors/solidarity",
+    "/desk/login",
+]
+
+
+@pytest.mark.parametrize("path", PAGES)
+async def test_every_page_answers_with_a_title_and_landmarks(s: Site, path: str) -> None:
+    response = await s.http.get(path)
+
+    assert response.status_code == 200
+    for landmark in ("<title>", "<main", "<header", "<nav", "<footer", 'lang="', 'dir="'):
+        assert landmark in response.text
+
+
+async def test_the_interface_follows_the_readers_language_and_direction(s: Site) -> None:
+    fa = await s.http.get("/strikes", headers={"Accept-Language": "fa-IR,fa;q=0.9,en;q=0.5"})
+    ar = await s.http.get("/", headers={"Cookie": "lang=ar"})
+    en = await s.http.get("/strikes", headers={"Accept-Language": "en"})
+
+    assert '<html lang="fa" dir="rtl">' in fa.text
+    assert "رصد اعتصاب‌ها" in fa.text
+    assert '<html lang="ar" dir="rtl">' in ar.text
+    assert "من الشبكة" in ar.text
+    assert '<html lang="en" dir="ltr">' in en.text
+
+
+async def test_every_post_carries_its_own_language_and_direction(s: Site) -> None:
+    page = await s.http.get(
+        s.posts["article"].uri, headers={"Accept": "text/html", "Accept-Language": "en"}
+    )
+
+    assert '<html lang="en" dir="ltr">' in page.text
+    assert 'lang="ar" dir="rtl"' in page.text
+
+
+async def test_the_home_page_shows_the_networks_boosts_with_provenance_and_the_map(s: Site) -> None:
+    page = (await s.http.get("/")).text
+
+    assert "پالایشگاه" in page  # the trusted member's strike report was boosted
+    assert "trusted member" in page  # provenance
+    assert "النشرة الشهرية" not in page  # the review member's post waits for a curator
+    assert '<svg class="region-map"' in page
+    assert "<title>Iran: 1</title>" in page
+
+
+async def test_the_strike_tracker_filters_and_counts_per_month(s: Site) -> None:
+    iran = (await s.http.get("/strikes?country=IR")).text
+    egypt = (await s.http.get("/strikes?country=EG")).text
+
+    assert "پالایشگاه آبادان" in iran
+    assert '<th scope="row">2026-05</th><td>1</td>' in iran
+    assert '<svg class="chart"' in iran
+    assert "پالایشگاه آبادان" not in egypt
+
+
+async def test_search_finds_persian_words(s: Site) -> None:
+    found = (await s.http.get("/search", params={"q": "پالایشگاه"})).text
+    missing = (await s.http.get("/search", params={"q": "nonexistentword"})).text
+
+    assert s.posts["strike"].uri in found
+    assert s.posts["strike"].uri not in missing
+
+
+async def test_tag_pages_list_posts_in_any_script(s: Site) -> None:
+    page = (await s.http.get("/tags/نفت")).text
+
+    assert s.posts["strike"].uri in page
+
+
+async def test_campaign_pages_count_days_in_prison(s: Site) -> None:
+    page = (
+        await s.http.get(
+            s.posts["campaign"].uri, headers={"Accept": "text/html", "Accept-Language": "en"}
+        )
+    ).text
+
+    assert "days in prison" in page
+    assert "detained" in page
+
+
+@pytest.mark.parametrize(
+    ("path", "media_type"),
+    [
+        ("/feeds/actor/oil_workers.atom", "application/atom+xml"),
+        ("/feeds/actor/oil_workers.rss", "application/rss+xml"),
+        ("/feeds/actor/solidarity.atom", "application/atom+xml"),
+        ("/feeds/tag/نفت.rss", "application/rss+xml"),
+        ("/feeds/language/fa.atom", "application/atom+xml"),
+    ],
+)
+async def test_feeds_are_well_formed_and_list_posts(s: Site, path: str, media_type: str) -> None:
+    response = await s.http.get(path)
+
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith(media_type)
+    root = ET.fromstring(response.content)
+    assert s.posts["strike"].uri in response.text
+    assert root.tag in ("rss", "{http://www.w3.org/2005/Atom}feed")
+
+
+async def test_unknown_feeds_are_404(s: Site) -> None:
+    assert (await s.http.get("/feeds/actor/nobody.atom")).status_code == 404
+    assert (await s.http.get("/feeds/actor/oil_workers.json")).status_code == 404
+
+
+async def test_events_are_downloadable_as_icalendar(s: Site) -> None:
+    one = await s.http.get(f"{s.posts['event'].uri}/event.ics")
+    every = await s.http.get("/events.ics")
+
+    [event] = [c for c in Calendar.from_ical(one.content).walk() if c.name == "VEVENT"]
+    assert one.headers["content-type"].startswith("text/calendar")
+    assert str(event["summary"]) == "Monthly meeting"
+    assert event.decoded("dtstart").isoformat() == "2099-06-02T18:00:00+02:00"
+    assert "Monthly meeting" in every.text
+    assert (await s.http.get(f"{s.posts['strike'].uri}/event.ics")).status_code == 404
+
+
+async def test_posts_carry_author_attribution_and_opengraph(s: Site) -> None:
+    page = (await s.http.get(s.posts["strike"].uri, headers={"Accept": "text/html"})).text
+
+    assert f'<meta name="fediverse:creator" content="@oil_workers@{s.instance.host}">' in page
+    assert '<meta property="og:title"' in page
+
+
+async def test_the_join_form_records_an_application(s: Site) -> None:
+    form = await s.http.get("/join")
+    token = form.text.split('name="csrf" value="', 1)[1].split('"', 1)[0]
+
+    sent = await s.http.post(
+        "/join",
+        data={
+            "csrf": token,
+            "organisation": "Bus drivers",
+            "contact": "signal +1",
+            "country": "TN",
+            "sector": "transport",
+            "languages": "ar fr",
+            "description": "Tunis",
+        },
+    )
+
+    assert sent.status_code == 200
+    assert "application was received" in sent.text
+    async with s.instance.svc.db.reader() as session:
+        [application] = list(await session.scalars(select(JoinRequest)))
+    assert (application.organisation, application.country, application.languages) == (
+        "Bus drivers",
+        "TN",
+        ["ar", "fr"],
+    )
+
+
+@pytest.mark.parametrize(
+    ("fields", "message"),
+    [
+        ({"csrf": "forged"}, "form expired"),
+        ({"country": "XX"}, "country must be"),
+        ({"organisation": ""}, "name is required"),
+    ],
+)
+async def test_bad_join_applications_are_refused_and_nothing_is_stored(
+    s: Site, fields: dict[str, str], message: str
+) -> None:
+    form = await s.http.get("/join")
+    token = form.text.split('name="csrf" value="', 1)[1].split('"', 1)[0]
+    data = {
+        "csrf": token,
+        "organisation": "X",
+        "contact": "y",
+        "country": "TN",
+        "sector": "transport",
+        **fields,
+    }
+
+    response = await s.http.post("/join", data=data)
+
+    assert response.status_code == 400
+    assert message in response.text
+    async with s.instance.svc.db.reader() as session:
+        assert list(await session.scalars(select(JoinRequest))) == []
+
+
+@pytest.mark.parametrize(
+    "target",
+    ["//evil.example/x", "https://evil.example/", "/\\evil.example", "javascript:alert(1)"],
+)
+async def test_the_language_switch_never_redirects_off_site(s: Site, target: str) -> None:
+    response = await s.http.get(
+        "/language", params={"lang": "fa", "next": target}, follow_redirects=False
+    )
+
+    assert response.status_code == 303
+    assert response.headers["location"] == "/"
+    assert "lang=fa" in response.headers["set-cookie"]
+
+
+async def test_security_headers_are_on_every_page(s: Site) -> None:
+    response = await s.http.get("/")
+
+    assert "default-src 'self'" in response.headers["content-security-policy"]
+    assert response.headers["x-frame-options"] == "DENY"
+    assert response.headers["x-content-type-options"] == "nosniff"
+    assert response.headers["referrer-policy"] == "same-origin"

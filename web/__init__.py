@@ -1,0 +1,1 @@
+"""HTML pages, well-known endpoints and HTTP middleware."""

@@ -1,0 +1,1 @@
+"""The editors' desk: compose and publish, curate, moderate, manage members. Login required."""

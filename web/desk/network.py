@@ -1,0 +1,124 @@
+"""Desk: the curation queue (with provenance), members, and join applications."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from accounts.sessions import Identity
+from actors.models import Actor, ActorKind
+from network import booster
+from network.members import (
+    MembershipError,
+    approve_join,
+    list_join_requests,
+    list_members,
+    reject_join,
+)
+from network.models import CurationItem, JoinRequest, JoinState, Trust
+from outbox.fields_html import SECTOR_NAMES
+from runtime.services import services
+from web.desk.common import Forbidden, desk_view, done, field_text, form_of, render
+from web.site import country_names_for
+
+
+async def _networks(request: Request, identity: Identity) -> list[Actor]:
+    async with services(request).db.reader() as session:
+        networks = await session.scalars(
+            select(Actor).where(Actor.kind == ActorKind.network).order_by(Actor.id)
+        )
+        return [n for n in networks if identity.can_curate(n.id)]
+
+
+async def curation_view(request: Request, identity: Identity) -> Response:
+    networks = await _networks(request, identity)
+    if not networks:
+        raise Forbidden("You are not a curator of any network.")
+    show_all = request.query_params.get("all") == "1"
+    states = ("pending", "boosted", "rejected", "withdrawn") if show_all else ("pending",)
+    async with services(request).db.reader() as session:
+        queues = [(n, await booster.queue(session, n.id, states)) for n in networks]
+    return render(request, identity, "desk/curation.html", {"queues": queues, "show_all": show_all})
+
+
+async def decide_view(request: Request, identity: Identity) -> Response:
+    svc = services(request)
+    item_id = int(request.path_params["item_id"])
+    async with svc.db.reader() as session:
+        item = await session.get(CurationItem, item_id)
+    if item is None or not identity.can_curate(item.network_id):
+        raise Forbidden("That item does not exist, or you are not a curator of its network.")
+    approve = request.path_params["decision"] == "approve"
+    try:
+        await booster.decide(
+            svc,
+            item_id,
+            approve=approve,
+            curator=identity.username,
+            note=field_text(form_of(request), "note")[:2000],
+        )
+    except booster.CurationError as exc:
+        raise Forbidden(str(exc)) from exc
+    return done("/desk/curation")
+
+
+async def members_view(request: Request, identity: Identity) -> Response:
+    networks = await _networks(request, identity)
+    if not networks:
+        raise Forbidden("You are not a curator of any network.")
+    async with services(request).db.reader() as session:
+        data = [
+            (
+                n,
+                await list_members(session, n),
+                await list_join_requests(session, n, tuple(JoinState)),
+            )
+            for n in networks
+        ]
+    return render(
+        request,
+        identity,
+        "desk/members.html",
+        {
+            "networks": data,
+            "sector_names": SECTOR_NAMES,
+            "country_names": country_names_for(request),
+        },
+    )
+
+
+async def join_decide_view(request: Request, identity: Identity) -> Response:
+    svc = services(request)
+    request_id = int(request.path_params["request_id"])
+    async with svc.db.reader() as session:
+        application = await session.get(JoinRequest, request_id)
+    if application is None or not identity.can_curate(application.network_id):
+        raise Forbidden("That application does not exist, or you are not a curator of its network.")
+    form = form_of(request)
+    try:
+        if request.path_params["decision"] == "approve":
+            trust = Trust.auto if field_text(form, "trust") == "auto" else Trust.review
+            await approve_join(
+                svc,
+                request_id,
+                username=field_text(form, "username") or None,
+                trust=trust,
+                note=field_text(form, "note"),
+            )
+        else:
+            await reject_join(svc, request_id, field_text(form, "note") or "-")
+    except MembershipError as exc:
+        raise Forbidden(str(exc)) from exc
+    return done("/desk/members")
+
+
+routes = [
+    Route("/desk/curation", desk_view(curation_view)),
+    Route("/desk/curation/{item_id:int}/{decision:str}", desk_view(decide_view), methods=["POST"]),
+    Route("/desk/members", desk_view(members_view)),
+    Route(
+        "/desk/join/{request_id:int}/{decision:str}", desk_view(join_decide_view), methods=["POST"]
+    ),
+]

@@ -1,0 +1,304 @@
+"""What the public pages show, as plain values for templates: our posts and the network's boosts
+as `Entry`s, the strike tracker, the map's numbers, events and campaigns."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+from sqlalchemy import ColumnElement, and_, func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from actors.models import Actor, ActorKind
+from content.html import html_to_text
+from inbox.models import RemoteObject
+from network.members import list_members
+from network.models import CurationItem, CurationState, Member
+from outbox.kinds import PostKind, details_from_json
+from outbox.models import Attachment, Post, PostState, PostTag, Visibility
+from storage.search import search_posts
+
+PER_PAGE = 20
+MediaUrl = Callable[[str], str]
+
+
+@dataclass
+class Entry:
+    url: str
+    kind: str
+    title: str
+    summary: str
+    body_html: str
+    language: str
+    sensitive: bool
+    published: datetime | None
+    author_name: str
+    author_handle: str
+    author_url: str
+    is_local: bool
+    post: Post | None = None
+    details: object | None = None
+    images: list[tuple[str, str, int, int]] = field(default_factory=list)  # (url, alt, w, h)
+    provenance: str = ""  # how the network came to boost it
+
+    @property
+    def excerpt(self) -> str:
+        text = self.summary or html_to_text(self.body_html)
+        return text if len(text) <= 280 else text[:279].rsplit(" ", 1)[0] + "…"
+
+
+async def primary_network(session: AsyncSession) -> Actor | None:
+    return await session.scalar(
+        select(Actor)
+        .where(Actor.kind == ActorKind.network, Actor.deleted_at.is_(None))
+        .order_by(Actor.id)
+        .limit(1)
+    )
+
+
+async def entries_for_posts(
+    session: AsyncSession, posts: Sequence[Post], media_url: MediaUrl
+) -> list[Entry]:
+    if not posts:
+        return []
+    authors = {
+        a.id: a
+        for a in await session.scalars(
+            select(Actor).where(Actor.id.in_({p.actor_id for p in posts}))
+        )
+    }
+    images: dict[int, list[tuple[str, str, int, int]]] = {}
+    rows = await session.scalars(
+        select(Attachment)
+        .where(Attachment.post_id.in_([p.id for p in posts]), Attachment.position < 100)
+        .order_by(Attachment.position)
+    )
+    for a in rows:
+        images.setdefault(a.post_id, []).append(
+            (media_url(a.file_name), a.alt_text, a.width, a.height)
+        )
+    entries = []
+    for post in posts:
+        author = authors[post.actor_id]
+        entries.append(
+            Entry(
+                url=post.uri,
+                kind=post.kind,
+                title=post.title,
+                summary=post.summary if post.kind in (PostKind.article, PostKind.event) else "",
+                body_html=post.body_html or post.content_html,
+                language=post.language,
+                sensitive=post.sensitive,
+                published=post.published_at,
+                author_name=author.display_name,
+                author_handle=f"@{author.username}@{author.domain}",
+                author_url=author.url or author.uri,
+                is_local=True,
+                post=post,
+                details=details_from_json(post.kind, post.details),
+                images=images.get(post.id, []),
+            )
+        )
+    return entries
+
+
+def _listed() -> list[ColumnElement[bool]]:
+    return [Post.state == PostState.published, Post.visibility == Visibility.public]
+
+
+async def public_posts(
+    session: AsyncSession,
+    media_url: MediaUrl,
+    *,
+    actor_id: int | None = None,
+    kind: str | None = None,
+    language: str | None = None,
+    tag: str | None = None,
+    page: int = 1,
+    replies: bool = False,
+) -> tuple[list[Entry], int]:
+    conditions = _listed()
+    if actor_id is not None:
+        conditions.append(Post.actor_id == actor_id)
+    if kind:
+        conditions.append(Post.kind == kind)
+    if language:
+        conditions.append(func.lower(Post.language).like(language.lower().split("-")[0] + "%"))
+    if not replies:
+        conditions.append(Post.in_reply_to_uri.is_(None))
+    query = select(Post).where(*conditions)
+    if tag:
+        query = query.join(PostTag, PostTag.post_id == Post.id).where(PostTag.tag == tag)
+    total = await session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    posts = list(
+        await session.scalars(
+            query.order_by(Post.published_at.desc()).offset((page - 1) * PER_PAGE).limit(PER_PAGE)
+        )
+    )
+    return await entries_for_posts(session, posts, media_url), total
+
+
+async def posts_by_ids(
+    session: AsyncSession, ids: Sequence[int], media_url: MediaUrl
+) -> list[Entry]:
+    if not ids:
+        return []
+    posts = {
+        p.id: p for p in await session.scalars(select(Post).where(Post.id.in_(ids), *_listed()))
+    }
+    return await entries_for_posts(session, [posts[i] for i in ids if i in posts], media_url)
+
+
+async def search(session: AsyncSession, query: str, media_url: MediaUrl) -> list[Entry]:
+    return await posts_by_ids(session, await search_posts(session, query), media_url)
+
+
+async def network_feed(
+    session: AsyncSession, network: Actor, media_url: MediaUrl, page: int = 1
+) -> tuple[list[Entry], int]:
+    """The network's boosts, newest first, each with where it came from."""
+    boosted = and_(
+        CurationItem.network_id == network.id, CurationItem.state == CurationState.boosted
+    )
+    total = await session.scalar(select(func.count()).select_from(CurationItem).where(boosted)) or 0
+    items = list(
+        await session.scalars(
+            select(CurationItem)
+            .where(boosted)
+            .order_by(CurationItem.decided_at.desc())
+            .offset((page - 1) * PER_PAGE)
+            .limit(PER_PAGE)
+        )
+    )
+    uris = [i.object_uri for i in items]
+    local = {
+        p.uri: p for p in await session.scalars(select(Post).where(Post.uri.in_(uris), *_listed()))
+    }
+    local_entries = {
+        e.url: e for e in await entries_for_posts(session, list(local.values()), media_url)
+    }
+    remote = {
+        o.uri: o
+        for o in await session.scalars(
+            select(RemoteObject).where(
+                RemoteObject.uri.in_(uris), RemoteObject.deleted_at.is_(None)
+            )
+        )
+    }
+    actors = {
+        a.id: a
+        for a in await session.scalars(
+            select(Actor).where(Actor.id.in_({o.actor_id for o in remote.values()}))
+        )
+    }
+    entries = []
+    for item in items:
+        entry = local_entries.get(item.object_uri)
+        obj = remote.get(item.object_uri)
+        if entry is None and obj is not None:
+            author = actors[obj.actor_id]
+            entry = Entry(
+                url=obj.url or obj.uri,
+                kind=item.kind or obj.type.lower(),
+                title=obj.name,
+                summary="",
+                body_html=obj.content_html,
+                language=obj.language,
+                sensitive=obj.sensitive,
+                published=obj.published,
+                author_name=author.display_name or author.username,
+                author_handle=f"@{author.username}@{author.domain}",
+                author_url=author.url or author.uri,
+                is_local=False,
+            )
+        if entry is not None:
+            entry.provenance = item.note or item.rule
+            entries.append(entry)
+    return entries, total
+
+
+@dataclass(frozen=True)
+class StrikeFilters:
+    country: str = ""
+    sector: str = ""
+    status: str = ""
+    since: str = ""  # YYYY-MM-DD
+    until: str = ""
+
+
+async def strikes(
+    session: AsyncSession, filters: StrikeFilters, media_url: MediaUrl
+) -> tuple[list[Entry], list[tuple[str, int]]]:
+    """Strike reports matching the filters, newest first, and their count per month."""
+    conditions = [*_listed(), Post.kind == PostKind.strike]
+    details = Post.details
+    if filters.country:
+        conditions.append(details["country"].as_string() == filters.country.upper())
+    if filters.sector:
+        conditions.append(details["sector"].as_string() == filters.sector)
+    if filters.status:
+        conditions.append(details["status"].as_string() == filters.status)
+    if filters.since:
+        conditions.append(details["start_date"].as_string() >= filters.since)
+    if filters.until:
+        conditions.append(details["start_date"].as_string() <= filters.until)
+    posts = list(
+        await session.scalars(
+            select(Post).where(*conditions).order_by(Post.published_at.desc()).limit(500)
+        )
+    )
+    months = Counter(
+        str(p.details.get("start_date", ""))[:7] for p in posts if p.details.get("start_date")
+    )
+    return await entries_for_posts(session, posts, media_url), sorted(months.items())
+
+
+async def country_counts(
+    session: AsyncSession, network: Actor | None
+) -> dict[str, tuple[int, int]]:
+    """Per country: (members, strike reports)."""
+    members: Counter[str] = Counter()
+    if network is not None:
+        for member, _actor in await list_members(session, network):
+            members[member.country] += 1
+    reports = Counter(
+        str(country)
+        for country in await session.scalars(
+            select(Post.details["country"].as_string()).where(
+                *_listed(), Post.kind == PostKind.strike
+            )
+        )
+        if country
+    )
+    return {c: (members[c], reports[c]) for c in set(members) | set(reports)}
+
+
+async def upcoming_events(session: AsyncSession, now: datetime, media_url: MediaUrl) -> list[Entry]:
+    events = list(
+        await session.scalars(select(Post).where(*_listed(), Post.kind == PostKind.event))
+    )
+    upcoming = [
+        p
+        for p in events
+        if str(p.details.get("ends_at") or p.details.get("starts_at")) >= now.isoformat()[:16]
+    ]
+    upcoming.sort(key=lambda p: str(p.details.get("starts_at")))
+    return await entries_for_posts(session, upcoming, media_url)
+
+
+def days_in_prison(arrested_on: str | None, released_on: str | None, today: date) -> int | None:
+    if not arrested_on:
+        return None
+    end = date.fromisoformat(released_on) if released_on else today
+    return max(0, (end - date.fromisoformat(arrested_on)).days)
+
+
+async def members_by_country(
+    session: AsyncSession, network: Actor
+) -> list[tuple[str, list[tuple[Member, Actor]]]]:
+    grouped: dict[str, list[tuple[Member, Actor]]] = {}
+    for member, actor in await list_members(session, network):
+        grouped.setdefault(member.country, []).append((member, actor))
+    return sorted(grouped.items())

@@ -1,0 +1,443 @@
+"""The public site: home, members and map, profiles, the strike tracker, campaigns, events,
+bulletins, tags, search, feeds, and the "join the network" form."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from sqlalchemy import select
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+from starlette.routing import Route
+
+from actors.directory import find_local
+from actors.models import Actor, ActorKind
+from content.hashtags import normalise_tag
+from content.i18n import INTERFACE_LANGUAGES, babel_locale
+from network.members import Application, MemberProfile, MembershipError, apply_to_join
+from outbox.fields_html import CAMPAIGN_STATUS, SECTOR_NAMES, STRIKE_STATUS, country_name
+from outbox.kinds import SECTORS, CampaignDetails, PostKind, StrikeStatus
+from outbox.models import Post, PostState, Visibility
+from runtime.services import services
+from web import reading
+from web.charts import month_bars
+from web.feeds import FEED_MEDIA_TYPES, render_calendar, render_feed
+from web.forms import anonymous_csrf, anonymous_csrf_ok, local_path, remember_csrf
+from web.pages import not_found, pages
+from web.regionmap import REGION, render_map
+
+
+def _page(request: Request) -> int:
+    raw = request.query_params.get("page", "1")
+    return int(raw) if raw.isdigit() and 0 < int(raw) < 10_000 else 1
+
+
+def country_names_for(request: Request) -> dict[str, str]:
+    """The region's country names in the reader's interface language."""
+    language = pages(request).language_of(request)
+    return {code: country_name(code, language) for code in REGION}
+
+
+async def home(request: Request) -> Response:
+    svc = services(request)
+    async with svc.db.reader() as session:
+        network = await reading.primary_network(session)
+        if network is not None:
+            entries, total = await reading.network_feed(
+                session, network, svc.uris.media, _page(request)
+            )
+        else:
+            entries, total = await reading.public_posts(
+                session, svc.uris.media, page=_page(request)
+            )
+        counts = await reading.country_counts(session, network)
+        events = (await reading.upcoming_events(session, svc.clock.now(), svc.uris.media))[:3]
+    names = country_names_for(request)
+    _ = pages(request).gettext(request)
+    return pages(request).render(
+        request,
+        "home.html",
+        {
+            "network": network,
+            "entries": entries,
+            "total": total,
+            "page": _page(request),
+            "events": events,
+            "map": render_map(
+                {c: m for c, (m, _s) in counts.items()},
+                names=names,
+                label=_("Member organisations by country"),
+                link="/members?country={code}",
+            ),
+            "counts": sorted(
+                ((names.get(c, c), m, s) for c, (m, s) in counts.items()), key=lambda r: r[0]
+            ),
+        },
+    )
+
+
+async def members_page(request: Request) -> Response:
+    svc = services(request)
+    country = request.query_params.get("country", "").upper()[:2]
+    sector = request.query_params.get("sector", "")
+    async with svc.db.reader() as session:
+        network = await reading.primary_network(session)
+        groups = await reading.members_by_country(session, network) if network else []
+        counts = await reading.country_counts(session, network)
+    if country:
+        groups = [(c, rows) for c, rows in groups if c == country]
+    if sector:
+        groups = [(c, [r for r in rows if r[0].sector == sector]) for c, rows in groups]
+        groups = [(c, rows) for c, rows in groups if rows]
+    names = country_names_for(request)
+    mode = "strikes" if request.query_params.get("map") == "strikes" else "members"
+    _ = pages(request).gettext(request)
+    label = (
+        _("Strike reports by country")
+        if mode == "strikes"
+        else _("Member organisations by country")
+    )
+    return pages(request).render(
+        request,
+        "members.html",
+        {
+            "network": network,
+            "groups": groups,
+            "country": country,
+            "sector": sector,
+            "sectors": SECTORS,
+            "sector_names": SECTOR_NAMES,
+            "country_names": names,
+            "mode": mode,
+            "map": render_map(
+                {c: (s if mode == "strikes" else m) for c, (m, s) in counts.items()},
+                names=names,
+                label=label,
+                link="/strikes?country={code}" if mode == "strikes" else "/members?country={code}",
+            ),
+            "counts": sorted(
+                ((c, names.get(c, c), m, s) for c, (m, s) in counts.items()), key=lambda r: r[1]
+            ),
+        },
+    )
+
+
+async def strikes_page(request: Request) -> Response:
+    svc = services(request)
+    q = request.query_params
+    filters = reading.StrikeFilters(
+        country=q.get("country", "")[:2],
+        sector=q.get("sector", "") if q.get("sector") in SECTORS else "",
+        status=q.get("status", "") if q.get("status") in {s.value for s in StrikeStatus} else "",
+        since=_iso_date(q.get("since")),
+        until=_iso_date(q.get("until")),
+    )
+    async with svc.db.reader() as session:
+        entries, months = await reading.strikes(session, filters, svc.uris.media)
+    _ = pages(request).gettext(request)
+    return pages(request).render(
+        request,
+        "strikes.html",
+        {
+            "entries": entries,
+            "months": months,
+            "filters": filters,
+            "sectors": SECTORS,
+            "sector_names": SECTOR_NAMES,
+            "statuses": STRIKE_STATUS,
+            "country_names": country_names_for(request),
+            "chart": month_bars(months, label=_("Strike reports per month")),
+        },
+    )
+
+
+def _iso_date(value: str | None) -> str:
+    try:
+        return date.fromisoformat(value).isoformat() if value else ""
+    except ValueError:
+        return ""
+
+
+async def listing(request: Request, *, kind: str | None, template: str, title: str) -> Response:
+    svc = services(request)
+    language = request.query_params.get("lang", "")[:12]
+    async with svc.db.reader() as session:
+        entries, total = await reading.public_posts(
+            session, svc.uris.media, kind=kind, language=language or None, page=_page(request)
+        )
+    return pages(request).render(
+        request,
+        template,
+        {
+            "entries": entries,
+            "total": total,
+            "page": _page(request),
+            "language": language,
+            "title": title,
+            "languages": INTERFACE_LANGUAGES,
+            "tag": None,
+            "per_page": reading.PER_PAGE,
+        },
+    )
+
+
+async def bulletins_page(request: Request) -> Response:
+    return await listing(request, kind=PostKind.article, template="listing.html", title="Bulletins")
+
+
+async def campaigns_page(request: Request) -> Response:
+    svc = services(request)
+    async with svc.db.reader() as session:
+        entries, _total = await reading.public_posts(
+            session, svc.uris.media, kind=PostKind.campaign
+        )
+    today = svc.clock.now().date()
+    days = {
+        e.url: reading.days_in_prison(e.details.arrested_on, e.details.released_on, today)
+        for e in entries
+        if isinstance(e.details, CampaignDetails)
+    }
+    return pages(request).render(
+        request,
+        "campaigns.html",
+        {
+            "entries": entries,
+            "days": days,
+            "statuses": CAMPAIGN_STATUS,
+        },
+    )
+
+
+async def events_page(request: Request) -> Response:
+    svc = services(request)
+    async with svc.db.reader() as session:
+        entries = await reading.upcoming_events(session, svc.clock.now(), svc.uris.media)
+    return pages(request).render(request, "events.html", {"entries": entries})
+
+
+async def tag_page(request: Request) -> Response:
+    svc = services(request)
+    tag = normalise_tag(request.path_params["tag"])[:200]
+    async with svc.db.reader() as session:
+        entries, total = await reading.public_posts(
+            session, svc.uris.media, tag=tag, page=_page(request), replies=True
+        )
+    return pages(request).render(
+        request,
+        "listing.html",
+        {
+            "entries": entries,
+            "total": total,
+            "page": _page(request),
+            "title": f"#{tag}",
+            "language": "",
+            "languages": (),
+            "tag": tag,
+            "per_page": reading.PER_PAGE,
+        },
+    )
+
+
+async def search_page(request: Request) -> Response:
+    svc = services(request)
+    query = request.query_params.get("q", "")[:200]
+    async with svc.db.reader() as session:
+        entries = await reading.search(session, query, svc.uris.media) if query.strip() else []
+    return pages(request).render(request, "search.html", {"entries": entries, "query": query})
+
+
+async def actor_posts(request: Request, actor: Actor) -> dict[str, object]:
+    svc = services(request)
+    async with svc.db.reader() as session:
+        entries, total = await reading.public_posts(
+            session, svc.uris.media, actor_id=actor.id, page=_page(request)
+        )
+    return {
+        "entries": entries,
+        "total": total,
+        "page": _page(request),
+        "per_page": reading.PER_PAGE,
+    }
+
+
+# -- feeds --------------------------------------------------------------------------------------
+
+
+async def feed(request: Request) -> Response:
+    svc = services(request)
+    scope, name, fmt = (
+        request.path_params["scope"],
+        request.path_params["name"],
+        request.path_params["format"],
+    )
+    if fmt not in FEED_MEDIA_TYPES:
+        return not_found(request)
+    base = svc.settings.base_url
+    async with svc.db.reader() as session:
+        if scope == "actor":
+            actor = await find_local(session, name)
+            if actor is None or actor.kind not in (ActorKind.organization, ActorKind.network):
+                return not_found(request)
+            if actor.kind == ActorKind.network:
+                entries, _t = await reading.network_feed(session, actor, svc.uris.media)
+            else:
+                entries, _t = await reading.public_posts(session, svc.uris.media, actor_id=actor.id)
+            title, link, language = (
+                actor.display_name,
+                actor.url or actor.uri,
+                actor.language or None,
+            )
+        elif scope == "tag":
+            tag = normalise_tag(name)
+            entries, _t = await reading.public_posts(session, svc.uris.media, tag=tag, replies=True)
+            title, link, language = (
+                f"#{tag} · {svc.settings.instance_name}",
+                svc.uris.tag_page(tag),
+                None,
+            )
+        elif scope == "language":
+            entries, _t = await reading.public_posts(session, svc.uris.media, language=name[:12])
+            title, link, language = (
+                f"{svc.settings.instance_name} ({name})",
+                f"{base}/bulletins?lang={name}",
+                name,
+            )
+        else:
+            return not_found(request)
+    self_url = f"{base}/feeds/{scope}/{name}.{fmt}"
+    body = render_feed(
+        entries,
+        feed_format=fmt,
+        feed_id=self_url,
+        title=title,
+        link=link,
+        self_url=self_url,
+        description=svc.settings.instance_description,
+        language=language,
+    )
+    return Response(body, media_type=FEED_MEDIA_TYPES[fmt])
+
+
+async def events_calendar(request: Request) -> Response:
+    svc = services(request)
+    async with svc.db.reader() as session:
+        entries = await reading.upcoming_events(session, svc.clock.now(), svc.uris.media)
+    body = render_calendar(entries, name=f"{svc.settings.instance_name} events")
+    return Response(
+        body,
+        media_type="text/calendar; charset=utf-8",
+        headers={"Content-Disposition": 'attachment; filename="events.ics"'},
+    )
+
+
+async def event_calendar(request: Request) -> Response:
+    svc = services(request)
+    async with svc.db.reader() as session:
+        post = await session.scalar(
+            select(Post).where(Post.public_id == request.path_params["object_id"])
+        )
+        if (
+            post is None
+            or post.kind != PostKind.event
+            or post.state != PostState.published
+            or post.visibility == Visibility.followers
+        ):
+            return not_found(request)
+        entries = await reading.entries_for_posts(session, [post], svc.uris.media)
+    return Response(
+        render_calendar(entries, name=entries[0].title),
+        media_type="text/calendar; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{post.public_id}.ics"'},
+    )
+
+
+# -- joining, and the interface language --------------------------------------------------------
+
+
+async def join_page(request: Request) -> Response:
+    svc = services(request)
+    async with svc.db.reader() as session:
+        network = await reading.primary_network(session)
+    if network is None:
+        return not_found(request, "This server hosts no network to join.")
+    token = anonymous_csrf(request)
+    errors: list[str] = []
+    values: dict[str, str] = {}
+    done = False
+    if request.method == "POST":
+        form = await request.form()
+        values = {k: str(v)[:5000] for k, v in form.items() if isinstance(v, str)}
+        if not anonymous_csrf_ok(request, form.get("csrf")):
+            errors.append("The form expired. Please send it again.")
+        else:
+            try:
+                await apply_to_join(
+                    svc,
+                    network.username,
+                    Application(
+                        organisation=values.get("organisation", ""),
+                        contact=values.get("contact", ""),
+                        account=values.get("account") or None,
+                        description=values.get("description", ""),
+                        profile=MemberProfile(
+                            values.get("country", ""),
+                            values.get("sector", ""),
+                            tuple(x for x in values.get("languages", "").split() if x),
+                        ),
+                    ),
+                )
+                done = True
+            except MembershipError as exc:
+                errors.append(str(exc))
+    response = pages(request).render(
+        request,
+        "join.html",
+        {
+            "network": network,
+            "csrf": token,
+            "errors": errors,
+            "values": values,
+            "done": done,
+            "sectors": SECTORS,
+            "sector_names": SECTOR_NAMES,
+            "country_names": country_names_for(request),
+        },
+        status_code=400 if errors else 200,
+    )
+    remember_csrf(request, response, token)
+    return response
+
+
+async def set_language(request: Request) -> Response:
+    language = request.query_params.get("lang", "")
+    response = RedirectResponse(local_path(request.query_params.get("next")), status_code=303)
+    if language in INTERFACE_LANGUAGES:
+        response.set_cookie(
+            "lang",
+            language,
+            max_age=365 * 86400,
+            samesite="lax",
+            secure=request.url.scheme == "https",
+        )
+    return response
+
+
+def language_name(code: str) -> str:
+    return babel_locale(code).get_display_name(code) or code
+
+
+routes = [
+    Route("/", home),
+    Route("/members", members_page),
+    Route("/strikes", strikes_page),
+    Route("/campaigns", campaigns_page),
+    Route("/events", events_page),
+    Route("/events.ics", events_calendar),
+    Route("/bulletins", bulletins_page),
+    Route("/tags/{tag}", tag_page),
+    Route("/search", search_page),
+    Route("/join", join_page, methods=["GET", "POST"]),
+    Route("/language", set_language),
+    Route("/feeds/{scope}/{name}.{format}", feed),
+    Route("/objects/{object_id}/event.ics", event_calendar),
+]

@@ -1,0 +1,170 @@
+"""Jinja2 environment (autoescaped, with gettext) and the page renderer every HTML route uses.
+
+Dates, numbers, country and language names are formatted for the reader's interface language
+(Babel/CLDR); every post carries its own `lang` and `dir`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import jinja2
+from babel import Locale
+from babel.dates import format_date, format_datetime
+from babel.numbers import format_decimal
+from starlette.requests import Request
+from starlette.responses import HTMLResponse
+
+from content.i18n import (
+    INTERFACE_LANGUAGES,
+    Catalogs,
+    babel_locale,
+    choose_language,
+    text_direction,
+)
+
+KIND_LABELS = {
+    "note": "News",
+    "strike": "Strike report",
+    "article": "Bulletin",
+    "event": "Event",
+    "campaign": "Campaign for an imprisoned worker",
+    "reply": "Reply",
+}
+
+
+def _locale(context: Any) -> Locale:
+    locale: Locale = context["locale"]
+    return locale
+
+
+def iso(moment: datetime | date | None) -> str:
+    """For `datetime` attributes: whole seconds (the HTML grammar allows at most milliseconds)."""
+    if moment is None:
+        return ""
+    return (
+        moment.isoformat(timespec="seconds") if isinstance(moment, datetime) else moment.isoformat()
+    )
+
+
+@jinja2.pass_context
+def date_medium(context: Any, moment: datetime | None) -> str:
+    if moment is None:
+        return ""
+    return (
+        format_datetime(moment, "medium", tzinfo=ZoneInfo("UTC"), locale=_locale(context)) + " UTC"
+    )
+
+
+@jinja2.pass_context
+def date_long(context: Any, value: str | date | None) -> str:
+    if not value:
+        return ""
+    day = date.fromisoformat(value) if isinstance(value, str) else value
+    return format_date(day, "long", locale=_locale(context))
+
+
+@jinja2.pass_context
+def number(context: Any, value: int | None) -> str:
+    return "" if value is None else format_decimal(value, locale=_locale(context))
+
+
+@jinja2.pass_context
+def event_time(context: Any, iso: str, zone_name: str) -> str:
+    """In the event's own time zone (the page script adds the reader's local time)."""
+    zone = ZoneInfo(zone_name)
+    moment = datetime.fromisoformat(iso).astimezone(zone)
+    return f"{format_datetime(moment, 'full', tzinfo=zone, locale=_locale(context))}"
+
+
+@dataclass
+class Pages:
+    environment: jinja2.Environment
+    catalogs: Catalogs
+    default_language: str
+    instance_name: str
+    host: str
+
+    @classmethod
+    def create(
+        cls,
+        template_dir: Path,
+        locale_dir: Path,
+        *,
+        default_language: str,
+        instance_name: str,
+        host: str,
+    ) -> Pages:
+        env = jinja2.Environment(
+            loader=jinja2.FileSystemLoader(str(template_dir)),
+            autoescape=jinja2.select_autoescape(["html", "xml"], default_for_string=True),
+            extensions=["jinja2.ext.i18n"],
+            undefined=jinja2.StrictUndefined,
+            trim_blocks=True,
+            lstrip_blocks=True,
+            auto_reload=False,  # templates are part of the release: no stat() per render
+        )
+        env.filters.update(
+            {
+                "dir": text_direction,
+                "date_medium": date_medium,
+                "date_long": date_long,
+                "number": number,
+                "event_time": event_time,
+                "iso": iso,
+            }
+        )
+        return cls(env, Catalogs(locale_dir), default_language, instance_name, host)
+
+    def language_of(self, request: Request) -> str:
+        return choose_language(
+            request.headers.get("accept-language"),
+            request.cookies.get("lang"),
+            self.default_language,
+        )
+
+    def gettext(self, request: Request) -> Callable[[str], str]:
+        """The reader's interface language, for strings made in Python (labels, titles)."""
+        translate: Callable[[str], str] = self.catalogs.get(self.language_of(request)).gettext
+        return translate
+
+    def render(
+        self,
+        request: Request,
+        template: str,
+        context: dict[str, Any],
+        *,
+        status_code: int = 200,
+        headers: dict[str, str] | None = None,
+    ) -> HTMLResponse:
+        language = self.language_of(request)
+        translations = self.catalogs.get(language)
+        locale = babel_locale(language)
+        # Rendering is synchronous, so installing the reader's catalog just before it is safe.
+        install = self.environment.install_gettext_translations  # type: ignore[attr-defined]
+        install(translations, newstyle=True)
+        page = self.environment.get_template(template)
+        html = page.render(
+            {
+                "host": self.host,
+                **context,
+                "ui_lang": language,
+                "ui_dir": text_direction(language),
+                "locale": locale,
+                "instance_name": self.instance_name,
+                "request_path": request.url.path,
+                "ui_languages": [
+                    (code, babel_locale(code).get_display_name(code) or code)
+                    for code in INTERFACE_LANGUAGES
+                ],
+                "kind_label": lambda kind: translations.gettext(KIND_LABELS.get(kind) or str(kind)),
+                "language_name": lambda code: locale.languages.get(code.split("-")[0], code),
+                "country_name": lambda code: locale.territories.get(code, code),
+            }
+        )
+        return HTMLResponse(html, status_code=status_code, headers=headers)

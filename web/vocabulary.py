@@ -1,0 +1,53 @@
+"""Interface words chosen at run time (states, kinds, roles, messages), marked here so that
+`make messages` finds them; templates and views translate them with the reader's catalog."""
+
+from __future__ import annotations
+
+
+def _(text: str) -> str:
+    return text
+
+
+RUNTIME_WORDS = (
+    # post states and visibility
+    _("published"),
+    _("scheduled"),
+    _("deleted"),
+    _("public"),
+    _("unlisted"),
+    _("followers"),
+    # follows, curation, deliveries, trust, moderation
+    _("pending"),
+    _("accepted"),
+    _("rejected"),
+    _("boosted"),
+    _("withdrawn"),
+    _("delivered"),
+    _("failed"),
+    _("skipped"),
+    _("auto"),
+    _("review"),
+    _("block"),
+    _("allow"),
+    # kinds
+    _("News"),
+    _("Strike report"),
+    _("Bulletin"),
+    _("Event"),
+    _("Campaign for an imprisoned worker"),
+    _("Reply"),
+    # page titles and messages
+    _("Bulletins"),
+    _("Not found"),
+    _("Not allowed"),
+    _("Expired form"),
+    _("Too large"),
+    _("There is nothing at this address."),
+    _("No organisation by that name publishes here."),
+    _("This server hosts no network to join."),
+    _("This form expired. Go back, reload and try again."),
+    _("The form is larger than 20 MB."),
+    _("You may not do this."),
+    _("wrong name, password or code"),
+    _("too many failed attempts: try again in a few minutes"),
+)
