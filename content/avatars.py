@@ -6,13 +6,13 @@ import colorsys
 import hashlib
 import io
 
-from PIL import Image, ImageDraw
-
 SIZE = 400
 _CELL = SIZE // 5
 
 
 def identicon_png(seed: str) -> bytes:
+    from PIL import Image, ImageDraw  # noqa: PLC0415  (loaded when an actor is created)
+
     digest = hashlib.sha256(seed.encode("utf-8")).digest()
     hue = digest[0] / 255
     r, g, b = (int(c * 255) for c in colorsys.hls_to_rgb(hue, 0.45, 0.55))

@@ -7,8 +7,10 @@ from __future__ import annotations
 import io
 import warnings
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from PIL import Image, ImageOps, UnidentifiedImageError
+if TYPE_CHECKING:
+    from PIL import Image
 
 MAX_BYTES = 16 * 1024 * 1024
 MAX_PIXELS = 40_000_000
@@ -43,6 +45,9 @@ def _too_large(width: int | None = None, height: int | None = None) -> str:
 
 def _open(data: bytes) -> Image.Image:
     """Read only the header: format and dimensions are checked before any pixel is decoded."""
+    # Pillow is loaded on the first upload, not at start (a few MB resident in every process).
+    from PIL import Image, UnidentifiedImageError  # noqa: PLC0415
+
     if not data:
         raise ImageRejected("the image file is empty")
     if len(data) > MAX_BYTES:
@@ -64,6 +69,8 @@ def _open(data: bytes) -> Image.Image:
 
 
 def clean_image(data: bytes) -> CleanImage:
+    from PIL import Image, ImageOps  # noqa: PLC0415
+
     image = _open(data)
     file_format = image.format or ""
     try:

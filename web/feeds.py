@@ -6,8 +6,6 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
-from icalendar import Calendar, Event
-
 from outbox.kinds import EventDetails
 from web.reading import Entry
 
@@ -61,6 +59,9 @@ def render_feed(
 
 
 def render_calendar(entries: list[Entry], *, name: str) -> bytes:
+    # icalendar (and dateutil) load when the first calendar is asked for.
+    from icalendar import Calendar, Event  # noqa: PLC0415
+
     calendar = Calendar()
     calendar.add("prodid", "-//Hambastegi//Labour solidarity events//EN")
     calendar.add("version", "2.0")
