@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Sequence
 
 import pyotp
@@ -97,12 +98,26 @@ def enable_totp(user: User, secret_key: str, issuer: str) -> str:
     """Turn on a second factor for `user`; returns the otpauth:// URI to scan (shown once)."""
     seed = pyotp.random_base32()
     user.totp_secret = seal(seed.encode("ascii"), secret_key, TOTP_PURPOSE)
+    user.totp_last_step = None
     return pyotp.TOTP(seed).provisioning_uri(name=user.username, issuer_name=issuer)
 
 
-def totp_matches(user: User, code: str, secret_key: str) -> bool:
-    """No second factor set: any code passes. Otherwise the current code (±30 s) must match."""
+def totp_matches(user: User, code: str, secret_key: str, *, at: float | None = None) -> bool:
+    """No second factor set: any code passes. Otherwise the code of the current 30-second step
+    (or the one before or after, for clock drift) must match, and each code is good once: a
+    code already used, or one older than it, is refused, so a code seen over a shoulder or
+    caught on the way cannot log in again. A match records its step on `user` (the caller
+    commits). `at`: the Unix time to check at (the phone's clock is real time)."""
     if user.totp_secret is None:
         return True
     seed = unseal(user.totp_secret, secret_key, TOTP_PURPOSE).decode("ascii")
-    return pyotp.TOTP(seed).verify(code.strip().replace(" ", ""), valid_window=1)
+    totp = pyotp.TOTP(seed)
+    given = code.strip().replace(" ", "")
+    current = totp.timecode(time.time() if at is None else at)
+    for step in (current - 1, current, current + 1):
+        if user.totp_last_step is not None and step <= user.totp_last_step:
+            continue
+        if pyotp.utils.strings_equal(given, totp.generate_otp(step)):
+            user.totp_last_step = step
+            return True
+    return False

@@ -19,7 +19,7 @@ from http_sfv.item import InnerList
 
 from federation.digest import verify_content_digest
 from federation.errors import SignatureError
-from federation.signatures import CLOCK_SKEW, DEFAULT_EXPIRY, MAX_EXPIRY, RequestParts
+from federation.signatures import RequestParts, check_validity
 
 SUPPORTED_ALGORITHMS = frozenset({"rsa-v1_5-sha256", "ed25519"})
 
@@ -96,17 +96,7 @@ def check_strength(sig: MessageSignature, parts: RequestParts, now: datetime) ->
         if header is None:
             raise SignatureError("Content-Digest header is missing")
         verify_content_digest(header, parts.body)
-    created = datetime.fromtimestamp(sig.created, tz=now.tzinfo)
-    expires = (
-        datetime.fromtimestamp(sig.expires, tz=now.tzinfo)
-        if sig.expires is not None
-        else created + DEFAULT_EXPIRY
-    )
-    expires = min(expires, created + MAX_EXPIRY)
-    if created > now + CLOCK_SKEW:
-        raise SignatureError("signature created in the future")
-    if now > expires + CLOCK_SKEW:
-        raise SignatureError("signature expired")
+    check_validity(datetime.fromtimestamp(sig.created, tz=now.tzinfo), sig.expires, now)
 
 
 def signature_base(

@@ -196,9 +196,16 @@ def check_time_window(params: SignatureParams, parts: RequestParts, now: datetim
         created = parse_http_date(parts.headers.get("date", ""))
     if created is None:
         raise SignatureError("no signature creation time")
+    check_validity(created, params.expires, now)
+
+
+def check_validity(created: datetime, expires_at: int | None, now: datetime) -> None:
+    """Both signature forms: created no later than `now` and not expired, allowing
+    `CLOCK_SKEW` each way; a signature without `expires` is good for `DEFAULT_EXPIRY`, and
+    none for longer than `MAX_EXPIRY`."""
     expires = (
-        datetime.fromtimestamp(params.expires, tz=now.tzinfo)
-        if params.expires is not None
+        datetime.fromtimestamp(expires_at, tz=now.tzinfo)
+        if expires_at is not None
         else created + DEFAULT_EXPIRY
     )
     expires = min(expires, created + MAX_EXPIRY)

@@ -9,7 +9,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from storage.database import Database
 
-HEAD_REVISION = "0007"
+HEAD_REVISION = "0008"
 
 
 class SchemaOutOfDate(Exception):

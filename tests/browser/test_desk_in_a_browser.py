@@ -4,6 +4,8 @@ of the main pages are saved in tests/screenshots/."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from playwright.async_api import Browser, Page, expect
 from sqlalchemy import select
@@ -129,5 +131,6 @@ async def test_main_pages_render_and_are_saved_as_screenshots(
     assert response.status == 200
     await expect(page.locator("main")).to_be_visible()
     await page.keyboard.press("Tab")
-    await page.keyboard.press("Enter")  # the skip link moves focus to the content
-    assert page.url.endswith("#main")
+    await expect(page.locator("a.skip")).to_be_focused()  # the first stop is the skip link
+    await page.keyboard.press("Enter")  # which moves to the content
+    await expect(page).to_have_url(re.compile(r"#main$"))

@@ -309,6 +309,18 @@ async def test_with_a_second_factor_the_current_code_logs_in(desk: Site) -> None
     assert (await desk.http.get("/desk")).status_code == 200
 
 
+async def test_with_a_second_factor_a_code_logs_in_only_once(desk: Site) -> None:
+    totp = await _with_totp(desk)
+    code = totp.now()
+    assert (await _log_in_with_code(desk, code)).status_code == 303
+    desk.http.cookies.clear()
+
+    replayed = await _log_in_with_code(desk, code)
+
+    assert replayed.status_code == 401
+    assert (await desk.http.get("/desk", follow_redirects=False)).status_code == 303
+
+
 async def test_the_second_factor_seed_is_stored_sealed(desk: Site) -> None:
     totp = await _with_totp(desk)
 
