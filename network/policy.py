@@ -3,7 +3,9 @@ or leave it alone? Every decision carries the reason shown to curators (provenan
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from enum import StrEnum
 
 from content.hashtags import normalise_tag
@@ -42,10 +44,63 @@ class Rules:
     max_mentions: int = 4
 
 
+def _(template: str) -> str:
+    """Marks a reason for the interface catalogs (`make messages`); translated when shown."""
+    return template
+
+
 @dataclass(frozen=True)
 class Decision:
     action: Action
-    reason: str
+    template: str  # English, with {named} fields: stored filled in, shown translated
+    fields: dict[str, str | int] = field(default_factory=dict)
+
+    @property
+    def reason(self) -> str:
+        return self.template.format(**self.fields)
+
+
+# Every reason a decision can give (the skips are never stored, so never shown).
+HELD_MENTIONS = _("held: mentions {count} accounts (more than {limit})")
+HELD_UNLISTED = _("held: unlisted, so never boosted automatically")
+HELD_OWN_THREAD = _("held: a reply in the member's own thread")
+HELD_HASHTAG = _("held: hashtag #{tag} always goes to review")
+HELD_NETWORK_LANGUAGE = _("held: language {language} is outside the network's")
+HELD_MEMBER_LANGUAGE = _("held: language {language} is outside the member's")
+HELD_NETWORK_KIND = _("held: kind {kind} is outside the network's")
+HELD_MEMBER_KIND = _("held: kind {kind} is outside the member's")
+HELD_NO_REQUIRED_HASHTAG = _("held: none of the network's required hashtags")
+HELD_REVIEWED = _("held: this member's posts are reviewed by a curator")
+BOOSTED = _("boosted: trusted member, every rule passed")
+REASONS = (
+    HELD_MENTIONS,
+    HELD_UNLISTED,
+    HELD_OWN_THREAD,
+    HELD_HASHTAG,
+    HELD_NETWORK_LANGUAGE,
+    HELD_MEMBER_LANGUAGE,
+    HELD_NETWORK_KIND,
+    HELD_MEMBER_KIND,
+    HELD_NO_REQUIRED_HASHTAG,
+    HELD_REVIEWED,
+    BOOSTED,
+)
+_FIELD = re.compile(r"\\\{(\w+)\\\}")
+_PATTERNS = [
+    (template, re.compile(_FIELD.sub(r"(?P<\1>.+?)", re.escape(template)))) for template in REASONS
+]
+
+
+def explain(rule: str, gettext: Callable[[str], str]) -> str:
+    """A stored reason in the reader's language; one we do not know is shown as stored."""
+    for template, pattern in _PATTERNS:
+        match = pattern.fullmatch(rule)
+        if match:
+            try:
+                return gettext(template).format(**match.groupdict())
+            except (KeyError, IndexError, ValueError):  # a translation that lost a field
+                return template.format(**match.groupdict())
+    return rule
 
 
 def _language_ok(language: str, allowed: tuple[str, ...]) -> bool:
@@ -65,30 +120,28 @@ def decide_boost(post: Candidate, rules: Rules) -> Decision:
     tags = {normalise_tag(t) for t in post.hashtags}
     if post.mentions > rules.max_mentions:
         return Decision(
-            Action.hold, f"held: mentions {post.mentions} accounts (more than {rules.max_mentions})"
+            Action.hold, HELD_MENTIONS, {"count": post.mentions, "limit": rules.max_mentions}
         )
     if post.is_unlisted:
-        return Decision(Action.hold, "held: unlisted, so never boosted automatically")
+        return Decision(Action.hold, HELD_UNLISTED)
     if post.is_reply:
-        return Decision(Action.hold, "held: a reply in the member's own thread")
+        return Decision(Action.hold, HELD_OWN_THREAD)
     held = tags & {normalise_tag(t) for t in rules.held_hashtags}
     if held:
-        return Decision(Action.hold, f"held: hashtag #{sorted(held)[0]} always goes to review")
+        return Decision(Action.hold, HELD_HASHTAG, {"tag": sorted(held)[0]})
     if not _language_ok(post.language, rules.network_languages):
         return Decision(
-            Action.hold, f"held: language {post.language or 'unknown'} is outside the network's"
+            Action.hold, HELD_NETWORK_LANGUAGE, {"language": post.language or "unknown"}
         )
     if not _language_ok(post.language, rules.member_languages):
-        return Decision(
-            Action.hold, f"held: language {post.language or 'unknown'} is outside the member's"
-        )
+        return Decision(Action.hold, HELD_MEMBER_LANGUAGE, {"language": post.language or "unknown"})
     if rules.network_kinds and post.kind not in rules.network_kinds:
-        return Decision(Action.hold, f"held: kind {post.kind} is outside the network's")
+        return Decision(Action.hold, HELD_NETWORK_KIND, {"kind": post.kind})
     if rules.member_kinds and post.kind not in rules.member_kinds:
-        return Decision(Action.hold, f"held: kind {post.kind} is outside the member's")
+        return Decision(Action.hold, HELD_MEMBER_KIND, {"kind": post.kind})
     required = {normalise_tag(t) for t in rules.required_hashtags}
     if required and not tags & required:
-        return Decision(Action.hold, "held: none of the network's required hashtags")
+        return Decision(Action.hold, HELD_NO_REQUIRED_HASHTAG)
     if rules.trust != "auto":
-        return Decision(Action.hold, "held: this member's posts are reviewed by a curator")
-    return Decision(Action.boost, "boosted: trusted member, every rule passed")
+        return Decision(Action.hold, HELD_REVIEWED)
+    return Decision(Action.boost, BOOSTED)

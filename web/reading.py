@@ -41,7 +41,10 @@ class Entry:
     post: Post | None = None
     details: object | None = None
     images: list[tuple[str, str, int, int]] = field(default_factory=list)  # (url, alt, w, h)
-    provenance: str = ""  # how the network came to boost it
+    # How the network came to boost it: "" (not a boost), "rules" (a trusted member's post that
+    # passed every rule) or "curator" (approved by hand); the page says it in the reader's language.
+    provenance: str = ""
+    provenance_note: str = ""  # the curator's editorial note, as written
 
     @property
     def excerpt(self) -> str:
@@ -214,7 +217,8 @@ async def network_feed(
                 is_local=False,
             )
         if entry is not None:
-            entry.provenance = item.note or item.rule
+            entry.provenance = "curator" if item.decided_by else "rules"
+            entry.provenance_note = item.note
             entries.append(entry)
     return entries, total
 

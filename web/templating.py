@@ -27,6 +27,7 @@ from content.i18n import (
     choose_language,
     text_direction,
 )
+from network.policy import explain
 
 KIND_LABELS = {
     "note": "News",
@@ -162,6 +163,7 @@ class Pages:
                     (code, babel_locale(code).get_display_name(code) or code)
                     for code in INTERFACE_LANGUAGES
                 ],
+                "explain_rule": lambda rule: explain(rule, translations.gettext),
                 "kind_label": lambda kind: translations.gettext(KIND_LABELS.get(kind) or str(kind)),
                 "language_name": lambda code: locale.languages.get(code.split("-")[0], code),
                 "country_name": lambda code: locale.territories.get(code, code),

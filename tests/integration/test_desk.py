@@ -278,6 +278,36 @@ async def test_a_curator_approves_a_held_item(s: Site) -> None:
     assert (decided.state, decided.note, decided.decided_by) == ("boosted", "checked", "curator")
 
 
+async def test_curators_read_why_an_item_was_held_in_their_language(s: Site) -> None:
+    await log_in(s, "curator")
+
+    queue = await s.http.get("/desk/curation", headers={"Accept-Language": "fa"})
+
+    assert "نگه داشته شد: نوشته‌های این عضو را گزینشگر بررسی می‌کند" in queue.text
+    assert "held: this member" not in queue.text
+
+
+async def test_an_approved_boost_names_the_curator_role_and_note_on_the_public_page(
+    s: Site,
+) -> None:
+    async with s.instance.svc.db.reader() as session:
+        item = await session.scalar(select(CurationItem).where(CurationItem.state == "pending"))
+    assert item is not None
+    await log_in(s, "curator")
+    token = await csrf(s, "/desk/curation")
+    await s.http.post(
+        f"/desk/curation/{item.id}/approve",
+        data={"csrf": token, "note": "Confirmed with the union"},
+        headers={"Origin": s.instance.base_url},
+    )
+
+    home = (await s.http.get("/", headers={"Accept-Language": "en"})).text
+
+    assert "Boosted by the network: approved by a curator" in home
+    assert "Confirmed with the union" in home
+    assert "held: " not in home
+
+
 @pytest.mark.parametrize(
     ("user", "path"),
     [("editor", "/desk/curation"), ("editor", "/desk/moderation"), ("curator", "/desk/moderation")],

@@ -80,6 +80,15 @@ async def test_the_home_page_shows_the_networks_boosts_with_provenance_and_the_m
     assert "<title>Iran: 1</title>" in page
 
 
+async def test_provenance_is_shown_in_the_readers_language(s: Site) -> None:
+    persian = (await s.http.get("/", headers={"Accept-Language": "fa"})).text
+    arabic = (await s.http.get("/", headers={"Accept-Language": "ar"})).text
+
+    assert "بازنشر شبکه: عضو مورد اعتماد؛ همهٔ قاعده‌ها رعایت شده" in persian
+    assert "أعادت الشبكة نشره: عضو موثوق؛ استوفى كل القواعد" in arabic
+    assert "trusted member" not in persian + arabic
+
+
 async def test_the_strike_tracker_filters_and_counts_per_month(s: Site) -> None:
     iran = (await s.http.get("/strikes?country=IR")).text
     egypt = (await s.http.get("/strikes?country=EG")).text

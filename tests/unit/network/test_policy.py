@@ -6,7 +6,16 @@ from dataclasses import replace
 
 import pytest
 
-from network.policy import Action, Candidate, Rules, decide_boost
+from network.policy import (
+    BOOSTED,
+    HELD_MENTIONS,
+    REASONS,
+    Action,
+    Candidate,
+    Rules,
+    decide_boost,
+    explain,
+)
 
 POST = Candidate(
     is_member=True,
@@ -64,3 +73,50 @@ def test_decisions(post: Candidate, rules: Rules, action: Action, reason: str) -
 
     assert decision.action == action
     assert reason in decision.reason
+
+
+# -- reasons are stored in English and shown to curators in their own language ---------------------
+
+FRENCH = {
+    HELD_MENTIONS: "retenu : mentionne {count} comptes (plus de {limit})",
+    BOOSTED: "partagé : membre de confiance, toutes les règles respectées",
+}
+
+
+def test_a_stored_reason_is_shown_translated_with_its_fields() -> None:
+    stored = decide_boost(replace(POST, mentions=7), AUTO).reason
+
+    shown = explain(stored, lambda message: FRENCH.get(message, message))
+
+    assert stored == "held: mentions 7 accounts (more than 4)"
+    assert shown == "retenu : mentionne 7 comptes (plus de 4)"
+
+
+def test_a_reason_with_a_field_in_another_script_is_recognised() -> None:
+    persian = replace(POST, hashtags=("اعتصاب",))
+    stored = decide_boost(persian, Rules(trust="auto", held_hashtags=("اعتصاب",))).reason
+
+    shown = explain(stored, lambda message: message.replace("held", "HELD"))
+
+    assert shown == "HELD: hashtag #اعتصاب always goes to review"
+
+
+def test_every_reason_a_decision_can_store_is_known() -> None:
+    for template in REASONS:
+        filled = template.format(count=5, limit=4, tag="t", language="fa", kind="note")
+
+        assert explain(filled, lambda message: f"[{message}]") == f"[{template}]".format(
+            count=5, limit=4, tag="t", language="fa", kind="note"
+        )
+
+
+def test_an_unknown_reason_is_shown_as_stored() -> None:
+    assert explain("set by hand", lambda message: "translated") == "set by hand"
+
+
+def test_a_translation_that_lost_a_field_falls_back_to_english() -> None:
+    broken = {HELD_MENTIONS: "retenu : mentionne {comptes} comptes"}
+
+    shown = explain("held: mentions 7 accounts (more than 4)", lambda m: broken.get(m, m))
+
+    assert shown == "held: mentions 7 accounts (more than 4)"
