@@ -120,11 +120,15 @@ async def post_page(request: Request) -> Response:
         days = reading.days_in_prison(
             details.arrested_on, details.released_on, svc.clock.now().date()
         )
+    body_text = " ".join(html_to_text(post.body_html or post.content_html).split())
     return pages(request).render(
         request,
         "post.html",
         {
             "post": post,
+            # A written teaser leads the article; one made from the body's first words would
+            # only say them twice.
+            "lead": "" if _opens(body_text, post.summary) else post.summary,
             "author": related.author,
             "details": details,
             "body_html": post.body_html or post.content_html,
@@ -143,6 +147,12 @@ async def post_page(request: Request) -> Response:
             "sector_names": SECTOR_NAMES,
         },
     )
+
+
+def _opens(text: str, summary: str) -> bool:
+    """Is `summary` the opening of `text` (a teaser cut from it, perhaps ending in "…")?"""
+    opening = " ".join(summary.split()).removesuffix("…").strip()
+    return bool(opening) and text.startswith(opening)
 
 
 def _status_timeline(

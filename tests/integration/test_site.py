@@ -11,6 +11,9 @@ from icalendar import Calendar
 from sqlalchemy import select
 
 from network.models import JoinRequest
+from outbox.compose import Draft
+from outbox.kinds import PostKind
+from outbox.posts import create_post
 from tests.integration.site_support import Site, site
 
 
@@ -78,6 +81,30 @@ async def test_the_home_page_shows_the_networks_boosts_with_provenance_and_the_m
     assert "النشرة الشهرية" not in page  # the review member's post waits for a curator
     assert '<svg class="region-map"' in page
     assert "<title>Iran: 1</title>" in page
+
+
+async def test_an_article_leads_with_its_written_teaser_and_never_repeats_its_opening(
+    s: Site,
+) -> None:
+    written = await create_post(
+        s.instance.svc,
+        s.teachers,
+        Draft(
+            kind=PostKind.article,
+            language="en",
+            title="Teachers' pay",
+            summary="Why the strike goes on.",
+            body="The ministry has not answered the union's letter.",
+        ),
+    )
+
+    with_teaser = (await s.http.get(written.uri, headers={"Accept": "text/html"})).text
+    cut_from_body = (await s.http.get(s.posts["article"].uri, headers={"Accept": "text/html"})).text
+
+    assert '<p class="p-summary lead">Why the strike goes on.</p>' in with_teaser
+    assert "p-summary lead" not in cut_from_body
+    main = cut_from_body.split("<main", 1)[1].split("</main>", 1)[0]
+    assert main.count("نضال المعلمين مستمر") == 1
 
 
 async def test_provenance_is_shown_in_the_readers_language(s: Site) -> None:
