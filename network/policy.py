@@ -44,8 +44,13 @@ class Rules:
     max_mentions: int = 4
 
 
+REASONS: list[str] = []  # every reason a decision can store, each an English template
+
+
 def _(template: str) -> str:
-    """Marks a reason for the interface catalogs (`make messages`); translated when shown."""
+    """Declares a reason: marked for the interface catalogs (`make messages`), translated when
+    shown."""
+    REASONS.append(template)
     return template
 
 
@@ -72,19 +77,6 @@ HELD_MEMBER_KIND = _("held: kind {kind} is outside the member's")
 HELD_NO_REQUIRED_HASHTAG = _("held: none of the network's required hashtags")
 HELD_REVIEWED = _("held: this member's posts are reviewed by a curator")
 BOOSTED = _("boosted: trusted member, every rule passed")
-REASONS = (
-    HELD_MENTIONS,
-    HELD_UNLISTED,
-    HELD_OWN_THREAD,
-    HELD_HASHTAG,
-    HELD_NETWORK_LANGUAGE,
-    HELD_MEMBER_LANGUAGE,
-    HELD_NETWORK_KIND,
-    HELD_MEMBER_KIND,
-    HELD_NO_REQUIRED_HASHTAG,
-    HELD_REVIEWED,
-    BOOSTED,
-)
 _FIELD = re.compile(r"\\\{(\w+)\\\}")
 _PATTERNS = [
     (template, re.compile(_FIELD.sub(r"(?P<\1>.+?)", re.escape(template)))) for template in REASONS
