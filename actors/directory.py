@@ -90,7 +90,8 @@ async def create_local_actor(
     actor.url = uris.profile_page(username)
     actor.manually_approves_followers = new.manually_approves_followers
     actor.hide_collections = new.hide_collections
-    actor.safety_profile = new.safety_profile and new.kind != ActorKind.relay
+    # A network exists to be read: only organisations get the profile by default.
+    actor.safety_profile = new.safety_profile and new.kind == ActorKind.organization
     actor.icon_url = uris.media(media.save(identicon_png(uri), "png"))
     if parent is not None:
         actor.edition_of_id = parent.id

@@ -39,6 +39,15 @@ async def instance_actor_json(request: Request) -> Response:
     return ActivityJSONResponse(render_actor(actor))
 
 
+async def instance_collection_json(request: Request) -> Response:
+    """The instance actor's outbox, followers, following and featured: it publishes nothing and
+    follows no one, but a peer that reads what its document advertises gets an answer."""
+    uri = services(request).uris.instance_actor() + "/" + request.url.path.rsplit("/", 1)[-1]
+    return ActivityJSONResponse(
+        {**collections.collection(uri, 0, show_pages=False), "orderedItems": []}
+    )
+
+
 async def followers_json(request: Request) -> Response:
     return await _graph_collection(request, followers=True)
 

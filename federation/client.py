@@ -64,6 +64,15 @@ class DeliveryResult:
         return self.status is not None and 200 <= self.status < 300
 
 
+def trust_store(extra_bundle: str | None) -> ssl.SSLContext:
+    """The system's trusted CAs, plus those of `extra_bundle` (a private CA) when given: the
+    bundle adds to the system store, it never replaces it."""
+    context = ssl.create_default_context()  # loads the system store
+    if extra_bundle:
+        context.load_verify_locations(cafile=extra_bundle)
+    return context
+
+
 class FederationClient:
     def __init__(
         self,
@@ -80,7 +89,7 @@ class FederationClient:
         self._sign_pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="sign")
 
     async def __aenter__(self) -> FederationClient:
-        ssl_context = ssl.create_default_context(cafile=self.config.ca_bundle)
+        ssl_context = trust_store(self.config.ca_bundle)
         connector = aiohttp.TCPConnector(
             limit=self.config.concurrency + self.config.slow_lane,
             limit_per_host=self.config.per_host,

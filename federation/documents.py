@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
 from federation.errors import InvalidDocument
-from federation.vocab import ACTOR_TYPES, JsonObject, as_list, get_id
+from federation.normalise import QUOTE_FIELDS, normalise
+from federation.vocab import ACTOR_TYPES, JsonObject, as_list, get_id, is_public
 
 MAX_URI_LENGTH = 2048
 MAX_NAME_LENGTH = 255
@@ -51,7 +53,12 @@ class Activity:
     type: str
     actor_uri: str
     object_uri: str | None
-    document: JsonObject
+    document: JsonObject  # normalised (`federation.normalise`): what handlers read
+    original: JsonObject | None = None  # as received: what is forwarded (FEP-1b12) or wrapped
+
+    @property
+    def as_received(self) -> JsonObject:
+        return self.original if self.original is not None else self.document
 
     @property
     def object(self) -> Any:
@@ -131,6 +138,7 @@ def parse_public_key(value: Any, actor_uri: str) -> PublicKeyInfo | None:
 
 
 def parse_actor(document: JsonObject) -> RemoteActor:
+    document = normalise(document)
     uri = _required_uri(document, "id")
     actor_type = document.get("type")
     if actor_type not in ACTOR_TYPES:
@@ -172,7 +180,9 @@ def parse_actor(document: JsonObject) -> RemoteActor:
 
 
 def parse_activity(document: JsonObject) -> Activity:
-    """The envelope every inbox activity must have: an id, a type and one actor, all URIs."""
+    """The envelope every inbox activity must have: an id, a type and one actor, all URIs.
+    `Activity.document` is the normalised form (`federation.normalise`)."""
+    original, document = document, normalise(document)
     uri = document.get("id")
     if not is_http_uri(uri):
         raise InvalidDocument("activity id must be an http(s) URI")
@@ -193,20 +203,35 @@ def parse_activity(document: JsonObject) -> Activity:
         actor_uri=str(actor),
         object_uri=object_uri,
         document=document,
+        original=original,
     )
 
 
+# Post-like objects we keep and show; anything else in a Create is recorded and ignored.
 OBJECT_TYPES = frozenset(
-    {"Note", "Article", "Page", "Event", "Question", "Image", "Video", "Audio"}
+    {"Note", "Article", "Page", "Event", "Question", "Image", "Video", "Audio", "Document"}
 )
 MAX_CONTENT_LENGTH = 100_000
+MAX_ATTACHMENTS = 16
+MAX_TAGS = 100
+HTML_TYPES = frozenset({"", "text/html", "application/xhtml+xml"})
 
 
 @dataclass(frozen=True)
 class RemoteAttachment:
     url: str
-    media_type: str
+    media_type: str  # "" when the sender did not say
+    name: str  # the alt text
+    sensitive: bool = False
+    blurhash: str = ""
+    width: int | None = None
+    height: int | None = None
+
+
+@dataclass(frozen=True)
+class PollOption:
     name: str
+    votes: int | None
 
 
 @dataclass(frozen=True)
@@ -228,10 +253,20 @@ class RemoteObjectData:
     mentions: tuple[str, ...]
     hashtags: tuple[str, ...]
     attachments: tuple[RemoteAttachment, ...]
+    is_reply: bool = False  # also true when what it answers could not be named
+    quote: str | None = None  # the post it quotes (FEP-044f `quote`, Misskey `_misskey_quote`, …)
+    poll: tuple[PollOption, ...] = ()
+    poll_multiple: bool = False
+
+    @property
+    def is_public(self) -> bool:
+        return is_public([*self.to, *self.cc])
 
 
 def parse_object(document: JsonObject) -> RemoteObjectData:
-    """A post-like object (Note, Article, Page, Event, …) with the fields we keep."""
+    """A post-like object (Note, Article, Page, Event, …) with the fields we keep, from any of
+    the shapes `federation.normalise` accepts."""
+    document = normalise(document)
     uri = _required_uri(document, "id")
     object_type = document.get("type")
     if object_type not in OBJECT_TYPES:
@@ -239,54 +274,134 @@ def parse_object(document: JsonObject) -> RemoteObjectData:
     author = _uri(document, "attributedTo")
     if author is None:
         raise InvalidDocument(f"{uri} has no attributedTo")
-    content = document.get("content")
-    content_map = document.get("contentMap")
-    language = ""
-    if isinstance(content_map, dict) and content_map:
-        language, first = next(iter(content_map.items()))
-        if not isinstance(content, str):
-            content = first
-    if content is not None and not isinstance(content, str):
-        raise InvalidDocument(f"{uri} has non-text content")
-    if isinstance(content, str) and len(content) > MAX_CONTENT_LENGTH:
+    content = document.get("content", "")
+    if len(content) > MAX_CONTENT_LENGTH:
         raise InvalidDocument(f"{uri} has more than {MAX_CONTENT_LENGTH} characters of content")
-    tags = [t for t in as_list(document.get("tag"))[:100] if isinstance(t, dict)]
-    attachments = []
-    for item in as_list(document.get("attachment"))[:10]:
-        if isinstance(item, dict):
-            url = _image_url(item)
-            if url:
-                attachments.append(
-                    RemoteAttachment(
-                        url=url,
-                        media_type=str(item.get("mediaType") or ""),
-                        name=str(item.get("name") or "")[:1500],
-                    )
-                )
+    tags = [t for t in document.get("tag", [])[:MAX_TAGS]]
+    reply_to = document.get("inReplyTo")
+    options = document.get("oneOf") or document.get("anyOf")
     return RemoteObjectData(
         uri=uri,
         type=str(object_type),
         attributed_to=author,
         in_reply_to=_uri(document, "inReplyTo"),
-        name=_text(document, "name", MAX_NAME_LENGTH * 2),
-        summary=_text(document, "summary", MAX_SUMMARY_LENGTH),
-        content=content or "",
-        language=str(language)[:35],
-        url=_uri(document, "url"),
+        is_reply=reply_to is not None,
+        name=document.get("name", "")[: MAX_NAME_LENGTH * 2],
+        summary=document.get("summary", "")[:MAX_SUMMARY_LENGTH],
+        content=content,
+        language=_language(document),
+        url=_permalink(document, uri),
         sensitive=document.get("sensitive") is True,
-        published=document.get("published") if isinstance(document.get("published"), str) else None,
-        updated=document.get("updated") if isinstance(document.get("updated"), str) else None,
-        to=tuple(a for a in as_list(document.get("to"))[:1000] if isinstance(a, str)),
-        cc=tuple(a for a in as_list(document.get("cc"))[:1000] if isinstance(a, str)),
+        published=document.get("published"),
+        updated=document.get("updated"),
+        to=tuple(document.get("to", [])),
+        cc=tuple(document.get("cc", [])),
         mentions=tuple(
             str(t["href"])
             for t in tags
             if t.get("type") == "Mention" and is_http_uri(t.get("href"))
         ),
-        hashtags=tuple(
-            str(t["name"]).removeprefix("#")
-            for t in tags
-            if t.get("type") == "Hashtag" and isinstance(t.get("name"), str)
-        ),
-        attachments=tuple(attachments),
+        hashtags=_hashtags(tags),
+        attachments=tuple(_attachments(document.get("attachment", []))),
+        quote=next((str(document[f]) for f in QUOTE_FIELDS if is_http_uri(document.get(f))), None),
+        poll=tuple(_poll(options)),
+        poll_multiple="anyOf" in document and "oneOf" not in document,
     )
+
+
+def _language(document: JsonObject) -> str:
+    """The language the author gave (`contentMap`'s key); "" when unknown, never a guess."""
+    language = document.get("contentLanguage")
+    if not isinstance(language, str) or language.lower() in {"und", "unknown"}:
+        return ""
+    cleaned = language.strip()[:35]
+    return cleaned if all(c.isalnum() or c == "-" for c in cleaned) else ""
+
+
+def _permalink(document: JsonObject, uri: str) -> str | None:
+    """`url` when it is a web page on the object's own server, else None (the id serves)."""
+    url = document.get("url")
+    if not is_http_uri(url) or str(document.get("urlMediaType", "")).lower() not in HTML_TYPES:
+        return None
+    same_host = urlsplit(str(url)).hostname == urlsplit(uri).hostname
+    return str(url) if same_host else None
+
+
+def _hashtags(tags: list[JsonObject]) -> tuple[str, ...]:
+    """Hashtags as written, without `#` or spaces; one per normalised form."""
+    seen: dict[str, str] = {}
+    for tag in tags:
+        name = tag.get("name")
+        if tag.get("type") != "Hashtag" or not isinstance(name, str):
+            continue
+        cleaned = "".join(c for c in name.removeprefix("#") if _is_tag_character(c))
+        if cleaned:
+            seen.setdefault(cleaned.casefold(), cleaned[:100])
+    return tuple(seen.values())
+
+
+def _is_tag_character(c: str) -> bool:
+    return c in "_\u200c" or unicodedata.category(c)[0] in "LMN"
+
+
+def _attachments(items: list[JsonObject]) -> list[RemoteAttachment]:
+    found = []
+    for item in items[:MAX_ATTACHMENTS]:
+        url, media_type = _media_url(item)
+        if url is None:
+            continue
+        found.append(
+            RemoteAttachment(
+                url=url,
+                media_type=media_type[:100],
+                name=(item.get("name") or item.get("summary") or "")[:1500],
+                sensitive=item.get("sensitive") is True,
+                blurhash=_blurhash(item.get("blurhash")),
+                width=_dimension(item.get("width")),
+                height=_dimension(item.get("height")),
+            )
+        )
+    return found
+
+
+def _media_url(item: JsonObject) -> tuple[str | None, str]:
+    """Where the media is: `url` (a string, a `Link`, or a list of them) or a `Link`'s `href`;
+    the media type from the item, else from the link that gave the URL."""
+    given = item.get("mediaType") or item.get("urlMediaType")  # normalise() lifts a Link's
+    media_type: str = given if isinstance(given, str) else ""
+    for candidate in [*as_list(item.get("url")), item]:
+        if isinstance(candidate, str) and is_http_uri(candidate):
+            return candidate, media_type
+        if isinstance(candidate, dict):
+            href = candidate.get("href")
+            if is_http_uri(href):
+                link_type = candidate.get("mediaType")
+                return str(href), media_type or (link_type if isinstance(link_type, str) else "")
+    return None, media_type
+
+
+def _blurhash(value: Any) -> str:
+    if isinstance(value, str) and 6 <= len(value) <= 100 and value.isascii():
+        return value
+    return ""
+
+
+def _dimension(value: Any) -> int | None:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    return int(value) if 0 < value < 100_000 else None
+
+
+def _poll(options: Any) -> list[PollOption]:
+    found = []
+    for option in as_list(options)[:20]:
+        if not isinstance(option, dict):
+            continue
+        name = option.get("name")
+        if not isinstance(name, str):
+            continue
+        replies = option.get("replies")
+        votes = replies.get("totalItems") if isinstance(replies, dict) else None
+        valid = isinstance(votes, int) and not isinstance(votes, bool) and votes >= 0
+        found.append(PollOption(name=name[:200], votes=votes if valid else None))
+    return found

@@ -48,15 +48,40 @@ def is_activity_json_type(content_type: str | None) -> bool:
     return False
 
 
+JSON_MEDIA_TYPES = frozenset({ACTIVITY_JSON, "application/ld+json", "application/json"})
+HTML_MEDIA_TYPES = frozenset({"text/html", "application/xhtml+xml"})
+
+
+def accept_weights(accept: str) -> list[tuple[str, float]]:
+    """An Accept header's media ranges with their q-values (malformed q counts as 0)."""
+    weights = []
+    for item in accept.split(",")[:64]:
+        media, *params = (part.strip() for part in item.split(";"))
+        quality = 1.0
+        for param in params:
+            name, _, value = param.partition("=")
+            if name.strip().lower() == "q":
+                try:
+                    quality = min(max(float(value.strip()), 0.0), 1.0)
+                except ValueError:
+                    quality = 0.0
+        if media:
+            weights.append((media.lower(), quality))
+    return weights
+
+
 def wants_activity_json(accept: str | None) -> bool:
-    """Whether an Accept header asks for ActivityStreams JSON rather than a page."""
+    """Whether an Accept header asks for ActivityStreams JSON rather than a page.
+
+    JSON (`application/activity+json`, `application/ld+json`, `application/json`, as Mastodon
+    serves) wins when it is named with a higher q-value than any HTML type named explicitly;
+    `*/*`, `text/*` or no Accept at all get the page."""
     if not accept:
         return False
-    for item in accept.split(","):
-        media = item.split(";", 1)[0].strip().lower()
-        if media in {ACTIVITY_JSON, "application/ld+json"}:
-            return True
-    return False
+    weights = accept_weights(accept)
+    json_q = max((q for media, q in weights if media in JSON_MEDIA_TYPES), default=0.0)
+    html_q = max((q for media, q in weights if media in HTML_MEDIA_TYPES), default=0.0)
+    return json_q > 0 and json_q > html_q
 
 
 def as_list(value: Any) -> list[Any]:

@@ -51,18 +51,26 @@ def parse_acct(resource: str) -> Acct:
 
 
 def parse_resource(resource: str | None) -> Acct | str:
-    """An `acct:` resource becomes `Acct`; an http(s) URL is returned as is."""
+    """A WebFinger query's resource (RFC 7033 §4.5: a URI): `acct:user@host` becomes `Acct`;
+    an http(s) URL is returned as is. Anything else (a bare `user@host`, a malformed URL) is
+    `InvalidResource`, which the endpoint answers with 400."""
     if resource is None or not resource.strip():
         raise InvalidResource("the resource parameter is required")
     text = resource.strip()
-    if text.startswith(("http://", "https://")):
-        parts = urlsplit(text)
-        if not parts.netloc:
+    if text.lower().startswith(("http://", "https://")):
+        try:
+            parts = urlsplit(text)
+            parts.port  # noqa: B018 - validates the port
+        except ValueError as exc:
+            raise InvalidResource(f"not a URL: {resource!r}") from exc
+        if not parts.hostname or any(c.isspace() for c in text):
             raise InvalidResource(f"not a URL: {resource!r}")
         return text
-    if text.startswith("acct:") or ("@" in text and not _SCHEME_RE.match(text)):
-        return parse_acct(text)
-    raise InvalidResource(f"unsupported resource: {resource!r}")
+    if text.lower().startswith("acct:"):
+        return parse_acct("acct:" + text[5:])
+    raise InvalidResource(
+        f"unsupported resource {resource!r}: expected acct:user@host or an http(s) URL"
+    )
 
 
 def build_jrd(acct: Acct, actor_uri: str, profile_url: str) -> JsonObject:

@@ -86,6 +86,10 @@ def build_routes(intake: InboxIntake, login_limiter: AttemptLimiter) -> list[Bas
         Route(
             "/actor", negotiate(actor_routes.instance_actor_json, actor_routes.instance_actor_json)
         ),
+        *(
+            Route(f"/actor/{name}", actor_routes.instance_collection_json)
+            for name in ("outbox", "followers", "following", "featured")
+        ),
         Route("/actors/{username}", negotiate(actor_routes.actor_json, pages.actor_page)),
         Route("/actors/{username}/followers", actor_routes.followers_json),
         Route("/actors/{username}/outbox", outbox_routes.outbox_json),

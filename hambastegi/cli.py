@@ -20,20 +20,30 @@ from sqlalchemy import select
 from accounts.models import User
 from accounts.users import AccountError, create_user, enable_totp, list_users
 from actors.directory import ActorError, NewActor, create_local_actor, get_local, list_local
+from actors.domains import DomainBlocked
+from actors.keystore import SealedKeyError
 from actors.models import ActorKind
 from actors.resolver import ResolveError
+from content.images import ImageRejected
 from content.mediastore import MediaStore
 from core.config import Settings, SettingsError
-from hambastegi import demo, graph, network_cli, publishing
+from core.sealing import SealError
+from federation.errors import FederationError
+from federation.keys import InvalidKey
+from hambastegi import demo, demo_large, graph, network_cli, publishing
 from hambastegi.app import create_app
 from hambastegi.errors import CommandError
 from hambastegi.instance import StartupError, prepare_instance
 from hambastegi.schema import SchemaOutOfDate
 from hambastegi.wiring import instance_services
 from hambastegi.workers import run_workers
+from network.booster import CurationError
+from network.members import MembershipError
+from network.relays import RelayError
+from outbox.compose import PostError
 from outbox.follows import FollowError
 from runtime.services import Services
-from storage.database import Database
+from storage.database import Database, DatabaseUnavailable
 
 USAGE_ERRORS = (SettingsError,)
 REQUEST_ERRORS = (
@@ -44,6 +54,17 @@ REQUEST_ERRORS = (
     FollowError,
     ResolveError,
     CommandError,
+    DomainBlocked,
+    FederationError,
+    DatabaseUnavailable,
+    MembershipError,
+    CurationError,
+    RelayError,
+    PostError,
+    ImageRejected,
+    SealError,
+    SealedKeyError,
+    InvalidKey,
 )
 
 
@@ -147,7 +168,15 @@ def build_parser() -> argparse.ArgumentParser:
     publishing.add_commands(commands)
     network_cli.add_commands(commands)
 
-    commands.add_parser("demo", help="seed a demo network: a network actor and two member unions")
+    demo_command = commands.add_parser(
+        "demo", help="seed a demo network: a network actor and two member unions"
+    )
+    demo_command.add_argument(
+        "--size",
+        choices=["small", "large"],
+        default="small",
+        help="large: 24 members, 5,000+ posts, 500 remote posts, thousands of followers",
+    )
     return parser
 
 
@@ -170,6 +199,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
     except KeyboardInterrupt:
         return 130
+    except Exception as exc:  # never a traceback: say what failed; the log has the detail
+        logging.getLogger("hambastegi.cli").debug("command failed", exc_info=True)
+        print(f"error: {exc.__class__.__name__}: {exc}", file=sys.stderr)
+        return 1
 
 
 def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
@@ -186,7 +219,11 @@ def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
         ("user", "create"): lambda svc: _user_create(svc, args),
         ("user", "list"): _user_list,
         ("user", "totp"): lambda svc: _user_totp(svc, args.username),
-        ("demo", None): demo.seed_and_report,
+        ("demo", None): (
+            demo_large.seed_large_and_report
+            if getattr(args, "size", "small") == "large"
+            else demo.seed_and_report
+        ),
         ("follow", None): lambda svc: graph.follow_command(svc, args.actor, args.target),
         ("unfollow", None): lambda svc: graph.unfollow_command(svc, args.actor, args.target),
         ("followers", "list"): lambda svc: graph.followers_list(svc, args.actor, args.pending),

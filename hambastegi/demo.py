@@ -153,7 +153,7 @@ async def seed(svc: Services) -> list[str]:
 
 async def seed_and_report(svc: Services) -> int:
     created = await seed(svc)
-    password = await _demo_admin(svc)
+    password = await demo_admin(svc)
     print("demo network: " + (", ".join(created) + " created" if created else "already in place"))
     for new in DEMO_ACTORS:
         print(f"  {svc.uris.actor(new.username)}  (@{new.username}@{svc.settings.host})")
@@ -163,7 +163,7 @@ async def seed_and_report(svc: Services) -> int:
     return 0
 
 
-async def _demo_admin(svc: Services) -> str | None:
+async def demo_admin(svc: Services) -> str | None:
     """An admin for the demo's desk, with a random password (None if one exists)."""
     async with svc.db.reader() as session:
         if await session.scalar(select(User.id).where(User.username == "admin")) is not None:

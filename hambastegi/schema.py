@@ -9,7 +9,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from storage.database import Database
 
-HEAD_REVISION = "0008"
+HEAD_REVISION = "0009"
 
 
 class SchemaOutOfDate(Exception):

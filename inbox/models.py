@@ -53,6 +53,12 @@ class RemoteObject(Base):
     type: Mapped[str] = mapped_column(String(40))
     actor_id: Mapped[int] = mapped_column(ForeignKey("actors.id", ondelete="CASCADE"), index=True)
     in_reply_to_uri: Mapped[str | None] = mapped_column(String(2048), index=True)
+    # A reply, even when what it answers could not be named (a list, a collection).
+    is_reply: Mapped[bool] = mapped_column(Boolean, default=False)
+    quote_uri: Mapped[str | None] = mapped_column(String(2048))  # the post it quotes
+    # A poll's options: [{"name": …, "votes": int | None}], and whether several may be chosen.
+    poll: Mapped[list[dict[str, Any]]] = mapped_column(JsonType, default=list)
+    poll_multiple: Mapped[bool] = mapped_column(Boolean, default=False)
     name: Mapped[str] = mapped_column(String(500), default="")
     summary: Mapped[str] = mapped_column(Text, default="")
     content_html: Mapped[str] = mapped_column(Text, default="")

@@ -9,11 +9,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from actors.models import Actor
 from actors.resolver import instance_signer
+from content.hashtags import normalise_tag
 from content.html import html_to_text, sanitise_html
 from core.uris import authority
 from federation.documents import RemoteObjectData, parse_object
 from federation.errors import FetchError, InvalidDocument
-from federation.vocab import is_public
 from inbox.models import RemoteObject
 from runtime.services import Services
 
@@ -41,17 +41,30 @@ async def store_object(
         raise InvalidDocument(f"{data.uri} belongs to another actor")
     row.type = data.type
     row.in_reply_to_uri = data.in_reply_to
+    row.is_reply = data.is_reply
+    row.quote_uri = data.quote
     row.name = html_to_text(data.name)[:500]
     row.summary = html_to_text(data.summary)
     row.content_html = sanitise_html(data.content)
     row.language = data.language
-    row.url = data.url
+    row.url = data.url if data.url and not svc.uris.is_ours(data.url) else None
     row.sensitive = data.sensitive or bool(data.summary)
-    row.is_public = is_public([*data.to, *data.cc])
+    row.is_public = data.is_public
     row.attachments = [
-        {"url": a.url, "media_type": a.media_type, "name": a.name} for a in data.attachments
+        {
+            "url": a.url,
+            "media_type": a.media_type,
+            "name": a.name,
+            "sensitive": a.sensitive,
+            "blurhash": a.blurhash,
+            "width": a.width,
+            "height": a.height,
+        }
+        for a in data.attachments
     ]
-    row.tags = [{"type": "Hashtag", "name": t} for t in data.hashtags]
+    row.tags = [{"type": "Hashtag", "name": t, "key": normalise_tag(t)} for t in data.hashtags]
+    row.poll = [{"name": o.name, "votes": o.votes} for o in data.poll]
+    row.poll_multiple = data.poll_multiple
     row.published = _parse_time(data.published) or now
     row.updated_at = _parse_time(data.updated)
     row.deleted_at = None

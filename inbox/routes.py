@@ -71,6 +71,7 @@ def inbox_routes(intake: InboxIntake, is_relay: RelayCheck = no_relays) -> list[
 
     return [
         Route("/inbox", shared_inbox, methods=["POST"]),
+        Route("/actor/inbox", shared_inbox, methods=["POST"]),  # the instance actor's
         Route("/actors/{username}/inbox", personal_inbox, methods=["POST"]),
     ]
 

@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from datetime import timedelta
 
 from sqlalchemy import select, update
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import IntegrityError, OperationalError
 
 from actors.resolver import ResolveError
 from federation.documents import parse_activity
@@ -117,6 +117,12 @@ class InboxWorker:
             await self._retry(
                 row_id, lease, row.attempts + 1, f"database: {exc.__class__.__name__}"
             )
+        except IntegrityError:
+            # Two activities about the same thing raced (a member's boost and a relay's of one
+            # post): the other one's row is committed now, so doing it again is a no-op.
+            await self._retry(
+                row_id, lease, row.attempts + 1, "database: raced another activity", soon=True
+            )
         except InvalidDocument as exc:
             await self._finish(row_id, lease, ReceivedState.failed, str(exc))
         except Exception as exc:
@@ -144,11 +150,13 @@ class InboxWorker:
                 )
             )
 
-    async def _retry(self, row_id: int, lease: str, attempts: int, reason: str) -> None:
+    async def _retry(
+        self, row_id: int, lease: str, attempts: int, reason: str, *, soon: bool = False
+    ) -> None:
         if attempts >= MAX_ATTEMPTS:
             await self._finish(row_id, lease, ReceivedState.failed, f"gave up: {reason}")
             return
-        delay = timedelta(seconds=30 * 2 ** (attempts - 1))
+        delay = timedelta(seconds=attempts if soon else 30 * 2 ** (attempts - 1))
         async with self.svc.db.transaction() as session:
             await session.execute(
                 update(ReceivedActivity)

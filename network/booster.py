@@ -53,6 +53,11 @@ class MemberPost:
     hashtags: tuple[str, ...]
     mentions: int
     content_html: str
+    is_reply: bool = False  # a reply even when what it answers could not be named
+
+    @property
+    def answers_something(self) -> bool:
+        return self.is_reply or self.in_reply_to is not None
 
 
 async def consider(session: AsyncSession, svc: Services, post: MemberPost) -> list[CurationItem]:
@@ -86,7 +91,7 @@ async def consider(session: AsyncSession, svc: Services, post: MemberPost) -> li
         if decision.action == Action.boost:
             await boost(session, svc, network, item)
         items.append(item)
-    if PUBLIC in post.to and post.in_reply_to is None and items:
+    if PUBLIC in post.to and not post.answers_something and items:
         await relays.forward(session, svc, post.object_uri, origin=authority(post.author.uri))
     return items
 
@@ -104,7 +109,7 @@ async def _candidate(session: AsyncSession, post: MemberPost) -> Candidate:
         is_member=True,
         is_public=PUBLIC in post.to,
         is_unlisted=PUBLIC not in post.to and PUBLIC in post.cc,
-        is_reply=post.in_reply_to is not None,
+        is_reply=post.answers_something,
         replies_to_own_post=own_thread,
         language=post.language,
         kind=post.kind,
@@ -214,6 +219,11 @@ async def announce_activity(
             )
 
 
+def _passes_on_a_change(announce: JsonObject) -> bool:
+    inner = announce.get("object")
+    return isinstance(inner, dict) and inner.get("type") in {"Update", "Delete"}
+
+
 async def withdraw(session: AsyncSession, svc: Services, object_uri: str) -> int:
     """The member deleted the post: every boost of it is undone and the item leaves the feed."""
     items = list(
@@ -230,6 +240,8 @@ async def withdraw(session: AsyncSession, svc: Services, object_uri: str) -> int
             )
             network = await session.get(Actor, item.network_id)
             for announce in announces:
+                if _passes_on_a_change(announce.document):
+                    continue  # an Announce of the member's Update or Delete is never taken back
                 announce.is_listed = False
                 if network is None:
                     continue

@@ -15,6 +15,7 @@ from actors.models import Actor, ActorKind, Follow, FollowState
 from actors.resolver import ResolveError, resolve_actor
 from actors.software import learn_software
 from federation.documents import Activity, RemoteObjectData
+from federation.errors import FetchError, InvalidDocument
 from federation.vocab import PUBLIC, PUBLIC_FORMS, get_id
 from inbox.context import Ignored, InboxContext
 from inbox.dispatch import Handler
@@ -95,6 +96,7 @@ def member_post(
         hashtags=data.hashtags,
         mentions=len(data.mentions),
         content_html=data.content,
+        is_reply=data.is_reply,
     )
 
 
@@ -121,13 +123,39 @@ async def handle_create(ctx: InboxContext, activity: Activity) -> None:
         or await base_create.concerns_us(ctx, data)
     ):
         raise Ignored("not from a member or someone we follow, and not about us")
+    parent = await _own_thread_parent(ctx, data, author) if is_member else None
     async with ctx.effect() as session:
+        if parent is not None:
+            await store_object(session, ctx.svc, parent, author)
         await store_object(session, ctx.svc, data, author)
         if is_member:
-            create = None if ctx.relayed_by else activity.document
+            create = None if ctx.relayed_by else activity.as_received
             await booster.consider(session, ctx.svc, member_post(data, author, "inbox", create))
-        if from_subscriber and PUBLIC in data.to and data.in_reply_to is None:
+        if from_subscriber and PUBLIC in data.to and not data.is_reply:
             await relays.forward(session, ctx.svc, data.uri, origin=author.domain)
+
+
+async def _own_thread_parent(
+    ctx: InboxContext, data: RemoteObjectData, author: Actor
+) -> RemoteObjectData | None:
+    """A member replying to its own post we do not hold yet: fetch the post (from its origin)
+    so the thread is known and the reply is judged as part of it."""
+    parent_uri = data.in_reply_to
+    if parent_uri is None or ctx.svc.uris.is_ours(parent_uri):
+        return None
+    async with ctx.svc.db.reader() as session:
+        held = await session.scalar(select(RemoteObject.id).where(RemoteObject.uri == parent_uri))
+    if held is not None:
+        return None
+    try:
+        parent = await fetch_object(ctx.svc, parent_uri)
+    except FetchError as exc:
+        if not exc.is_permanent:
+            raise
+        return None
+    except InvalidDocument:
+        return None
+    return parent if parent.attributed_to == author.uri else None
 
 
 async def _approved_subscriber(session: Any, actor: Actor) -> bool:
@@ -173,7 +201,7 @@ async def handle_update(ctx: InboxContext, activity: Activity, base: Handler) ->
         async with ctx.svc.db.transaction() as session:
             # FEP-1b12: group-aware followers of the network see the member's edit.
             await booster.announce_activity(
-                session, ctx.svc, activity.object_uri, activity.document
+                session, ctx.svc, activity.object_uri, activity.as_received
             )
 
 
@@ -193,7 +221,7 @@ async def handle_delete(ctx: InboxContext, activity: Activity, base: Handler) ->
             row.deleted_at = ctx.svc.clock.now()
             row.content_html = row.summary = row.name = ""
             row.attachments = []
-        await booster.announce_activity(session, ctx.svc, object_uri, activity.document)
+        await booster.announce_activity(session, ctx.svc, object_uri, activity.as_received)
         await booster.withdraw(session, ctx.svc, object_uri)
 
 

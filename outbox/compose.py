@@ -109,16 +109,16 @@ async def compose(svc: Services, draft: Draft) -> Composed:
     before, after, kind_tags = "", "", list[str]()
     summary = draft.summary.strip()
     if isinstance(details, StrikeDetails):
-        before = fields_html.strike_html(details, language, gettext)
+        title = title or gettext("Strike at %(workplace)s") % {"workplace": details.workplace}
+        before = fields_html.strike_html(details, language, gettext, headline=title)
         after = fields_html.sources_html(details.sources, gettext)
         kind_tags = [
             "strike",
             _tag_of(fields_html.country_name(details.country, "en")),
             details.sector,
         ]
-        title = title or gettext("Strike at %(workplace)s") % {"workplace": details.workplace}
     elif isinstance(details, CampaignDetails):
-        before = fields_html.campaign_html(details, language, gettext)
+        before = fields_html.campaign_html(details, language, gettext, today=svc.clock.now().date())
         after = fields_html.campaign_actions_html(details, gettext)
         kind_tags = ["FreeThem", _tag_of(fields_html.country_name(details.country, "en"))]
         title = title or details.person

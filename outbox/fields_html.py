@@ -68,7 +68,9 @@ def _row(label: str, value: str) -> str:
     return f"<li><strong>{escape(label)}:</strong> {value}</li>" if value else ""
 
 
-def strike_html(d: StrikeDetails, language: str, gettext: Gettext) -> str:
+def strike_html(d: StrikeDetails, language: str, gettext: Gettext, *, headline: str = "") -> str:
+    """The report as a Mastodon reader sees it: the headline first (a Note has no title on
+    Mastodon), then every field."""
     locale = babel_locale(language)
     place = ", ".join(p for p in (d.region, country_name(d.country, language)) if p)
     since = format_date(date.fromisoformat(d.start_date), "long", locale=locale)
@@ -87,7 +89,9 @@ def strike_html(d: StrikeDetails, language: str, gettext: Gettext) -> str:
         _row(gettext("Until"), escape(until)),
         _row(gettext("Status"), escape(gettext(STRIKE_STATUS.get(d.status, d.status)))),
     ]
-    html = f"<p><strong>{escape(gettext('Strike report'))}</strong></p><ul>{''.join(rows)}</ul>"
+    label = escape(gettext("Strike report"))
+    heading = f"{label}: {escape(headline)}" if headline else label
+    html = f"<p><strong>{heading}</strong></p><ul>{''.join(rows)}</ul>"
     if d.demands:
         items = "".join(f"<li>{escape(x)}</li>" for x in d.demands)
         html += f"<p><strong>{escape(gettext('Demands'))}:</strong></p><ul>{items}</ul>"
@@ -101,13 +105,25 @@ def sources_html(sources: list[str], gettext: Gettext) -> str:
     return f"<p><strong>{escape(gettext('Sources'))}:</strong></p><ul>{links}</ul>"
 
 
-def campaign_html(d: CampaignDetails, language: str, gettext: Gettext) -> str:
+def campaign_html(
+    d: CampaignDetails, language: str, gettext: Gettext, *, today: date | None = None
+) -> str:
+    """The campaign as a Mastodon reader sees it. The arrest date also travels as `arrestedOn`
+    so any reader can count the days; the text gives the count on the day it was written."""
     locale = babel_locale(language)
     arrested = (
         format_date(date.fromisoformat(d.arrested_on), "long", locale=locale)
         if d.arrested_on
         else ""
     )
+    if d.arrested_on and today is not None:
+        end = date.fromisoformat(d.released_on) if d.released_on else today
+        days = max(0, (end - date.fromisoformat(d.arrested_on)).days)
+        counted = gettext("%(days)s days in prison on %(date)s") % {
+            "days": format_decimal(days, locale=locale),
+            "date": format_date(end, "long", locale=locale),
+        }
+        arrested = f"{arrested} ({counted})"
     rows = [
         _row(gettext("Imprisoned worker"), escape(d.person)),
         _row(gettext("Union"), escape(d.union)),

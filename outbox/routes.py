@@ -99,9 +99,16 @@ async def object_json(request: Request) -> Response:
         if post is None or post.state == PostState.scheduled:
             return error(404, "no such object")
         author = await session.get(Actor, post.actor_id)
+        # A public post is public as a page too: under the safety profile its JSON is served
+        # unsigned as well (link previews, feeds readers); only the collections that list an
+        # organisation's whole output or its contacts need a signature (docs/security.md).
+        is_open = post.visibility in (Visibility.public, Visibility.unlisted)
         try:
             signer = await check_fetch(
-                request, required=author is not None and must_sign(request, author)
+                request,
+                required=author is not None
+                and must_sign(request, author)
+                and (svc.settings.authorized_fetch or not is_open),
             )
         except FetchRefused as refused:
             return refused.response

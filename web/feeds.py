@@ -30,6 +30,7 @@ def render_feed(
     from feedgen.feed import FeedGenerator  # noqa: PLC0415
 
     generator = FeedGenerator()
+    generator.load_extension("dc")  # dc:language on each entry: posts differ in language
     generator.id(feed_id)
     generator.title(title)
     generator.link(href=link, rel="alternate")
@@ -52,9 +53,26 @@ def render_feed(
         if entry.summary:
             item.summary(entry.summary)
         item.content(entry.body_html, type="html")
-    body: bytes = (
-        generator.rss_str(pretty=True) if feed_format == "rss" else generator.atom_str(pretty=True)
-    )
+        if entry.language:
+            item.dc.dc_language(entry.language)
+    if feed_format == "rss":
+        rss: bytes = generator.rss_str(pretty=True)
+        return rss
+    return _entry_languages(generator.atom_str(pretty=True), entries)
+
+
+def _entry_languages(atom: bytes, entries: list[Entry]) -> bytes:
+    """Atom says an entry's language with `xml:lang` on the entry (RFC 4287 §2), which feedgen
+    does not write: set it on each entry whose post has a language."""
+    from lxml import etree  # type: ignore[import-untyped]  # noqa: PLC0415 - feedgen's own
+
+    languages = {e.url: e.language for e in entries}  # "" says "unknown" (XML 1.0 §2.12)
+    root = etree.fromstring(atom)
+    for element in root.iterfind("{http://www.w3.org/2005/Atom}entry"):
+        entry_id = element.findtext("{http://www.w3.org/2005/Atom}id")
+        if entry_id in languages:
+            element.set("{http://www.w3.org/XML/1998/namespace}lang", languages[entry_id])
+    body: bytes = etree.tostring(root, xml_declaration=True, encoding="UTF-8", pretty_print=True)
     return body
 
 
@@ -84,5 +102,6 @@ def render_calendar(entries: list[Entry], *, name: str) -> bytes:
         event.add("url", entry.url)
         event.add("description", entry.excerpt)
         calendar.add_component(event)
+    calendar.add_missing_timezones()  # RFC 5545 §3.6.5: a VTIMEZONE for every TZID used
     ical: bytes = calendar.to_ical()
     return ical

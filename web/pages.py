@@ -185,23 +185,7 @@ async def _replies(session: AsyncSession, uri: str) -> list[reading.Entry]:
             .order_by(RemoteObject.published)
         )
     ).all()
-    return [
-        reading.Entry(
-            url=obj.url or obj.uri,
-            kind="reply",
-            title="",
-            summary="",
-            body_html=obj.content_html,
-            language=obj.language,
-            sensitive=obj.sensitive,
-            published=obj.published,
-            author_name=actor.display_name or actor.username,
-            author_handle=f"@{actor.username}@{actor.domain}",
-            author_url=actor.url or actor.uri,
-            is_local=False,
-        )
-        for obj, actor in rows
-    ]
+    return [reading.remote_entry(obj, actor, kind="reply") for obj, actor in rows]
 
 
 async def media_file(request: Request) -> Response:

@@ -12,6 +12,7 @@ from sqlalchemy import ColumnElement, and_, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from actors.models import Actor, ActorKind
+from content.blurhash import average_colour
 from content.html import html_to_text
 from inbox.models import RemoteObject
 from network.members import list_members
@@ -22,6 +23,21 @@ from storage.search import search_posts
 
 PER_PAGE = 20
 MediaUrl = Callable[[str], str]
+
+
+@dataclass(frozen=True)
+class RemoteMedia:
+    """A remote attachment, shown as a link (never loaded from its server by the reader's
+    browser: docs/security.md, "Remote media")."""
+
+    url: str
+    kind: str  # image, video, audio or file
+    media_type: str
+    alt: str
+    sensitive: bool
+    width: int | None
+    height: int | None
+    colour: str  # the blurhash's average colour, "#rrggbb", or ""
 
 
 @dataclass
@@ -45,6 +61,13 @@ class Entry:
     # passed every rule) or "curator" (approved by hand); the page says it in the reader's language.
     provenance: str = ""
     provenance_note: str = ""  # the curator's editorial note, as written
+    warning: str = ""  # the content warning: when set, the content is folded behind it
+    media: list[RemoteMedia] = field(default_factory=list)
+    tags: list[str] = field(default_factory=list)
+    quote_url: str = ""
+    reply_to_url: str = ""
+    poll: list[tuple[str, int | None]] = field(default_factory=list)
+    full_html: bool = False  # show the whole sanitised body (remote articles), not an excerpt
 
     @property
     def excerpt(self) -> str:
@@ -107,6 +130,68 @@ async def entries_for_posts(
     return entries
 
 
+def remote_entry(obj: RemoteObject, author: Actor, *, kind: str | None = None) -> Entry:
+    """A post from elsewhere as its author wrote it: the warning, media, tags, poll, quote."""
+    return Entry(
+        url=obj.url or obj.uri,
+        kind=kind or obj.type.lower(),
+        title=obj.name if obj.type in TITLED_TYPES or not obj.content_html.strip() else "",
+        summary="",
+        body_html=obj.content_html,
+        language=obj.language,
+        sensitive=obj.sensitive,
+        published=obj.published,
+        author_name=author.display_name or author.username,
+        author_handle=f"@{author.username}@{author.domain}",
+        author_url=author.url or author.uri,
+        is_local=False,
+        warning=obj.summary if obj.sensitive else "",
+        media=[_remote_media(a) for a in obj.attachments or [] if isinstance(a, dict)],
+        tags=[str(t.get("name")) for t in obj.tags or [] if isinstance(t, dict) and t.get("name")],
+        quote_url=obj.quote_uri or "",
+        reply_to_url=obj.in_reply_to_uri or "",
+        poll=[
+            (str(o.get("name", "")), o.get("votes") if isinstance(o.get("votes"), int) else None)
+            for o in obj.poll or []
+            if isinstance(o, dict)
+        ],
+        full_html=True,
+    )
+
+
+TITLED_TYPES = frozenset({"Article", "Page", "Event", "Video", "Audio", "Document"})
+
+
+async def remote_entries(session: AsyncSession, uris: Sequence[str]) -> dict[str, Entry]:
+    """The remote posts we keep among `uris`, by uri, as their authors wrote them."""
+    if not uris:
+        return {}
+    rows = (
+        await session.execute(
+            select(RemoteObject, Actor)
+            .join(Actor, Actor.id == RemoteObject.actor_id)
+            .where(RemoteObject.uri.in_(set(uris)), RemoteObject.deleted_at.is_(None))
+        )
+    ).all()
+    return {obj.uri: remote_entry(obj, author) for obj, author in rows}
+
+
+def _remote_media(item: dict[str, object]) -> RemoteMedia:
+    media_type = str(item.get("media_type") or "")
+    kind = media_type.split("/", 1)[0] if "/" in media_type else ""
+    width, height = item.get("width"), item.get("height")
+    return RemoteMedia(
+        url=str(item.get("url", "")),
+        kind=kind if kind in {"image", "video", "audio"} else "file",
+        media_type=media_type,
+        alt=str(item.get("name") or ""),
+        sensitive=item.get("sensitive") is True,
+        width=width if isinstance(width, int) else None,
+        height=height if isinstance(height, int) else None,
+        colour=average_colour(str(item.get("blurhash") or "")),
+    )
+
+
 def _listed() -> list[ColumnElement[bool]]:
     return [Post.state == PostState.published, Post.visibility == Visibility.public]
 
@@ -137,7 +222,9 @@ async def public_posts(
     total = await session.scalar(select(func.count()).select_from(query.subquery())) or 0
     posts = list(
         await session.scalars(
-            query.order_by(Post.published_at.desc()).offset((page - 1) * PER_PAGE).limit(PER_PAGE)
+            query.order_by(Post.published_at.desc(), Post.id.desc())
+            .offset((page - 1) * PER_PAGE)
+            .limit(PER_PAGE)
         )
     )
     return await entries_for_posts(session, posts, media_url), total
@@ -170,7 +257,7 @@ async def network_feed(
         await session.scalars(
             select(CurationItem)
             .where(boosted)
-            .order_by(CurationItem.decided_at.desc())
+            .order_by(CurationItem.decided_at.desc(), CurationItem.id.desc())
             .offset((page - 1) * PER_PAGE)
             .limit(PER_PAGE)
         )
@@ -201,21 +288,7 @@ async def network_feed(
         entry = local_entries.get(item.object_uri)
         obj = remote.get(item.object_uri)
         if entry is None and obj is not None:
-            author = actors[obj.actor_id]
-            entry = Entry(
-                url=obj.url or obj.uri,
-                kind=item.kind or obj.type.lower(),
-                title=obj.name,
-                summary="",
-                body_html=obj.content_html,
-                language=obj.language,
-                sensitive=obj.sensitive,
-                published=obj.published,
-                author_name=author.display_name or author.username,
-                author_handle=f"@{author.username}@{author.domain}",
-                author_url=author.url or author.uri,
-                is_local=False,
-            )
+            entry = remote_entry(obj, actors[obj.actor_id], kind=item.kind or None)
         if entry is not None:
             entry.provenance = "curator" if item.decided_by else "rules"
             entry.provenance_note = item.note
@@ -232,10 +305,14 @@ class StrikeFilters:
     until: str = ""
 
 
+STRIKES_PER_PAGE = 50
+
+
 async def strikes(
-    session: AsyncSession, filters: StrikeFilters, media_url: MediaUrl
-) -> tuple[list[Entry], list[tuple[str, int]]]:
-    """Strike reports matching the filters, newest first, and their count per month."""
+    session: AsyncSession, filters: StrikeFilters, media_url: MediaUrl, page: int = 1
+) -> tuple[list[Entry], list[tuple[str, int]], int]:
+    """Strike reports matching the filters, newest first (one page), their count per month
+    (all of them) and how many match."""
     conditions = [*_listed(), Post.kind == PostKind.strike]
     details = Post.details
     if filters.country:
@@ -248,15 +325,25 @@ async def strikes(
         conditions.append(details["start_date"].as_string() >= filters.since)
     if filters.until:
         conditions.append(details["start_date"].as_string() <= filters.until)
+    month = func.substr(details["start_date"].as_string(), 1, 7)
+    months = [
+        (str(m), int(n))
+        for m, n in await session.execute(
+            select(month, func.count()).where(*conditions).group_by(month).order_by(month)
+        )
+        if m
+    ]
+    total = sum(n for _m, n in months)
     posts = list(
         await session.scalars(
-            select(Post).where(*conditions).order_by(Post.published_at.desc()).limit(500)
+            select(Post)
+            .where(*conditions)
+            .order_by(Post.published_at.desc(), Post.id.desc())
+            .offset((page - 1) * STRIKES_PER_PAGE)
+            .limit(STRIKES_PER_PAGE)
         )
     )
-    months = Counter(
-        str(p.details.get("start_date", ""))[:7] for p in posts if p.details.get("start_date")
-    )
-    return await entries_for_posts(session, posts, media_url), sorted(months.items())
+    return await entries_for_posts(session, posts, media_url), months, total
 
 
 async def country_counts(
@@ -279,17 +366,24 @@ async def country_counts(
     return {c: (members[c], reports[c]) for c in set(members) | set(reports)}
 
 
-async def upcoming_events(session: AsyncSession, now: datetime, media_url: MediaUrl) -> list[Entry]:
+EVENTS_PER_PAGE = 50
+
+
+async def upcoming_events(
+    session: AsyncSession, now: datetime, media_url: MediaUrl, *, page: int = 1
+) -> list[Entry]:
+    """Events not yet over, soonest first (one page of them)."""
+    ends = func.coalesce(Post.details["ends_at"].as_string(), Post.details["starts_at"].as_string())
     events = list(
-        await session.scalars(select(Post).where(*_listed(), Post.kind == PostKind.event))
+        await session.scalars(
+            select(Post)
+            .where(*_listed(), Post.kind == PostKind.event, ends >= now.isoformat()[:16])
+            .order_by(Post.details["starts_at"].as_string(), Post.id)
+            .offset((page - 1) * EVENTS_PER_PAGE)
+            .limit(EVENTS_PER_PAGE)
+        )
     )
-    upcoming = [
-        p
-        for p in events
-        if str(p.details.get("ends_at") or p.details.get("starts_at")) >= now.isoformat()[:16]
-    ]
-    upcoming.sort(key=lambda p: str(p.details.get("starts_at")))
-    return await entries_for_posts(session, upcoming, media_url)
+    return await entries_for_posts(session, events, media_url)
 
 
 def days_in_prison(arrested_on: str | None, released_on: str | None, today: date) -> int | None:

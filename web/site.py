@@ -133,14 +133,31 @@ async def strikes_page(request: Request) -> Response:
         until=_iso_date(q.get("until")),
     )
     async with svc.db.reader() as session:
-        entries, months = await reading.strikes(session, filters, svc.uris.media)
+        entries, months, total = await reading.strikes(
+            session, filters, svc.uris.media, _page(request)
+        )
     _ = pages(request).gettext(request)
+    query = "&".join(
+        f"{k}={v}"
+        for k, v in (
+            ("country", filters.country),
+            ("sector", filters.sector),
+            ("status", filters.status),
+            ("since", filters.since),
+            ("until", filters.until),
+        )
+        if v
+    )
     return pages(request).render(
         request,
         "strikes.html",
         {
             "entries": entries,
             "months": months,
+            "total": total,
+            "page": _page(request),
+            "per_page": reading.STRIKES_PER_PAGE,
+            "extra_query": "&" + query if query else "",
             "filters": filters,
             "sectors": SECTORS,
             "sector_names": SECTOR_NAMES,
@@ -188,8 +205,8 @@ async def bulletins_page(request: Request) -> Response:
 async def campaigns_page(request: Request) -> Response:
     svc = services(request)
     async with svc.db.reader() as session:
-        entries, _total = await reading.public_posts(
-            session, svc.uris.media, kind=PostKind.campaign
+        entries, total = await reading.public_posts(
+            session, svc.uris.media, kind=PostKind.campaign, page=_page(request)
         )
     today = svc.clock.now().date()
     days = {
@@ -204,15 +221,30 @@ async def campaigns_page(request: Request) -> Response:
             "entries": entries,
             "days": days,
             "statuses": CAMPAIGN_STATUS,
+            "total": total,
+            "page": _page(request),
         },
     )
 
 
 async def events_page(request: Request) -> Response:
     svc = services(request)
+    page = _page(request)
     async with svc.db.reader() as session:
-        entries = await reading.upcoming_events(session, svc.clock.now(), svc.uris.media)
-    return pages(request).render(request, "events.html", {"entries": entries})
+        entries = await reading.upcoming_events(session, svc.clock.now(), svc.uris.media, page=page)
+    return pages(request).render(
+        request,
+        "events.html",
+        {
+            "entries": entries,
+            "page": page,
+            # One more page exists while this one is full (events are counted by the page).
+            "total": (page - 1) * reading.EVENTS_PER_PAGE
+            + len(entries)
+            + (1 if len(entries) == reading.EVENTS_PER_PAGE else 0),
+            "per_page": reading.EVENTS_PER_PAGE,
+        },
+    )
 
 
 async def tag_page(request: Request) -> Response:
@@ -282,11 +314,8 @@ async def feed(request: Request) -> Response:
                 entries, _t = await reading.network_feed(session, actor, svc.uris.media)
             else:
                 entries, _t = await reading.public_posts(session, svc.uris.media, actor_id=actor.id)
-            title, link, language = (
-                actor.display_name,
-                actor.url or actor.uri,
-                actor.language or None,
-            )
+            # No feed-wide language: an organisation writes in several; each entry says its own.
+            title, link, language = (actor.display_name, actor.url or actor.uri, None)
         elif scope == "tag":
             tag = normalise_tag(name)
             entries, _t = await reading.public_posts(session, svc.uris.media, tag=tag, replies=True)
@@ -426,8 +455,36 @@ def language_name(code: str) -> str:
     return babel_locale(code).get_display_name(code) or code
 
 
+async def about_page(request: Request) -> Response:
+    """What this server is, who runs its network, and how to reach it from the fediverse
+    (the instance actor's `url`)."""
+    svc = services(request)
+    async with svc.db.reader() as session:
+        network = await reading.primary_network(session)
+        groups = await reading.members_by_country(session, network) if network else []
+        members = sum(len(rows) for _country, rows in groups)
+        organisations = list(
+            await session.scalars(
+                select(Actor)
+                .where(Actor.kind.in_((ActorKind.organization, ActorKind.network)))
+                .where(Actor.deleted_at.is_(None))
+                .order_by(Actor.username)
+            )
+        )
+    return pages(request).render(
+        request,
+        "about.html",
+        {
+            "network": network,
+            "member_count": members,
+            "organisations": organisations,
+        },
+    )
+
+
 routes = [
     Route("/", home),
+    Route("/about", about_page),
     Route("/members", members_page),
     Route("/strikes", strikes_page),
     Route("/campaigns", campaigns_page),

@@ -20,6 +20,7 @@ from babel.numbers import format_decimal
 from starlette.requests import Request
 from starlette.responses import HTMLResponse
 
+from content.hashtags import normalise_tag
 from content.i18n import (
     INTERFACE_LANGUAGES,
     Catalogs,
@@ -36,7 +37,14 @@ KIND_LABELS = {
     "event": "Event",
     "campaign": "Campaign for an imprisoned worker",
     "reply": "Reply",
+    "page": "Page",
+    "question": "Poll",
+    "video": "Video",
+    "audio": "Audio",
+    "image": "Image",
+    "document": "Document",
 }
+MEDIA_LABELS = {"image": "Image", "video": "Video", "audio": "Audio", "file": "File"}
 
 
 def _locale(context: Any) -> Locale:
@@ -118,6 +126,7 @@ class Pages:
                 "number": number,
                 "event_time": event_time,
                 "iso": iso,
+                "normalise_tag": normalise_tag,
             }
         )
         return cls(env, Catalogs(locale_dir), default_language, instance_name, host)
@@ -164,6 +173,7 @@ class Pages:
                     for code in INTERFACE_LANGUAGES
                 ],
                 "explain_rule": lambda rule: explain(rule, translations.gettext),
+                "media_label": lambda kind: translations.gettext(MEDIA_LABELS.get(kind, "File")),
                 "kind_label": lambda kind: translations.gettext(KIND_LABELS.get(kind) or str(kind)),
                 "language_name": lambda code: locale.languages.get(code.split("-")[0], code),
                 "country_name": lambda code: locale.territories.get(code, code),

@@ -341,3 +341,22 @@ def test_a_missing_post_file_is_a_clear_error(prepared_env: dict[str, str]) -> N
 
     assert result.returncode == 1
     assert "cannot read /nonexistent/post.md" in result.stderr
+
+
+@pytest.mark.parametrize("mode", ["block", "allowlist"])
+def test_following_a_blocked_or_unlisted_server_is_a_message_never_a_traceback(
+    cli_env: dict[str, str], mode: str
+) -> None:
+    assert hb(cli_env, "migrate").returncode == 0
+    assert hb(cli_env, "actor", "create", "oil_workers").returncode == 0
+    if mode == "block":
+        assert hb(cli_env, "domain", "block", "blocked.example").returncode == 0
+        env = cli_env
+    else:
+        env = {**cli_env, "HAMBASTEGI_ALLOWLIST_MODE": "true"}
+
+    result = hb(env, "follow", "oil_workers", "someone@blocked.example")
+
+    assert result.returncode == 1, result.stderr
+    assert result.stderr.startswith("error: ")
+    assert "Traceback" not in result.stderr + result.stdout

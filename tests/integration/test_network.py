@@ -340,3 +340,104 @@ async def test_bad_membership_requests_are_refused(
 
     with pytest.raises(MembershipError, match=message):
         await add_member(net.s.instance.svc, "solidarity", account, profile)
+
+
+async def remote_member(net: Net, name: str = "bob") -> Any:
+    bob = net.s.peer.add_actor(name)
+    await add_member(
+        net.s.instance.svc, "solidarity", bob.uri, MemberProfile("IQ", "transport", (), Trust.auto)
+    )
+    return bob
+
+
+def remote_note(bob: Any, n: int, **fields: Any) -> dict[str, Any]:
+    return {
+        "id": f"{bob.uri}/notes/{n}",
+        "type": "Note",
+        "attributedTo": bob.uri,
+        "content": f"Drivers strike, day {n}",
+        "to": ["https://www.w3.org/ns/activitystreams#Public"],
+        **fields,
+    }
+
+
+async def test_forwarding_a_members_delete_never_undoes_the_forwarded_delete(net: Net) -> None:
+    bob = await remote_member(net)
+    note = remote_note(bob, 1)
+    await net.s.post_signed(activity(bob, "Create", note), actor=bob)
+    await net.run()
+
+    await net.s.post_signed(activity(bob, "Delete", note["id"]), actor=bob)
+    await net.run()
+
+    announced = [a["object"] for a in net.received(net.lemmy, "Announce")]
+    undone = [u["object"] for u in net.received(net.lemmy, "Undo")]
+    assert any(isinstance(o, dict) and o.get("type") == "Delete" for o in announced)
+    assert not any(
+        isinstance(u.get("object"), dict) and u["object"].get("type") == "Delete" for u in undone
+    )
+
+
+async def test_a_members_reply_in_its_own_thread_is_kept_though_we_missed_the_first_post(
+    net: Net,
+) -> None:
+    bob = await remote_member(net)
+    first = remote_note(bob, 1)
+    net.s.peer.serve("/users/bob/notes/1", first)  # served by its origin, never sent to us
+    reply = remote_note(bob, 2, inReplyTo=first["id"])
+
+    assert (await net.s.post_signed(activity(bob, "Create", reply), actor=bob)).status_code == 202
+    await net.run()
+
+    items = {i.object_uri: i for i in await net.items()}
+    assert reply["id"] in items
+    assert items[reply["id"]].state in ("pending", "boosted")
+    async with net.s.instance.svc.db.reader() as session:
+        from inbox.models import RemoteObject
+
+        kept = set(await session.scalars(select(RemoteObject.uri)))
+    assert {first["id"], reply["id"]} <= kept
+
+
+async def test_a_reply_to_someone_else_or_to_an_unnamed_post_is_never_boosted(net: Net) -> None:
+    bob = await remote_member(net)
+    for n, target in enumerate(
+        [["https://elsewhere.example/1"], {"type": "Collection", "totalItems": 1}], start=1
+    ):
+        note = remote_note(bob, n, inReplyTo=target)
+        await net.s.post_signed(activity(bob, "Create", note, suffix=str(n)), actor=bob)
+    await net.run()
+
+    assert [i.state for i in await net.items()] == []
+
+
+async def test_a_unique_key_race_in_processing_is_retried_never_lost(net: Net) -> None:
+    from sqlalchemy import update
+    from sqlalchemy.exc import IntegrityError
+
+    from inbox.models import ReceivedActivity
+    from inbox.worker import InboxWorker
+
+    svc = net.s.instance.svc
+    calls: list[str] = []
+
+    async def raced(ctx: Any, act: Any) -> None:
+        calls.append(act.uri)
+        if len(calls) == 1:
+            raise IntegrityError("INSERT", {}, Exception("duplicate key value"))
+
+    bob = await remote_member(net)
+    await net.s.post_signed(activity(bob, "Create", remote_note(bob, 1)), actor=bob)
+    worker = InboxWorker(svc, {"Create": raced})
+    await worker.run_once()
+    async with svc.db.reader() as session:
+        [row] = list(await session.scalars(select(ReceivedActivity)))
+    assert (row.state, row.attempts) == ("received", 1)
+
+    async with svc.db.transaction() as session:  # its short back-off has passed
+        await session.execute(update(ReceivedActivity).values(next_attempt_at=svc.clock.now()))
+    await worker.run_once()
+    async with svc.db.reader() as session:
+        [row] = list(await session.scalars(select(ReceivedActivity)))
+    assert row.state == "processed"
+    assert len(calls) == 2

@@ -113,7 +113,6 @@ async def test_the_follower_count_is_still_right(s: Scene) -> None:
         "/actors/strike_committee/followers",
         "/actors/strike_committee/following",
         "/actors/strike_committee/featured",
-        "/objects/{post}",
     ],
 )
 async def test_unsigned_fetches_of_its_activitypub_content_are_401(s: Scene, path: str) -> None:
@@ -125,6 +124,15 @@ async def test_unsigned_fetches_of_its_activitypub_content_are_401(s: Scene, pat
     assert unsigned.status_code == 401
     assert "signature" in unsigned.json()["error"].lower()
     assert signed.status_code == 200
+
+
+async def test_its_public_posts_are_served_unsigned_as_they_are_public_pages(s: Scene) -> None:
+    path = f"/objects/{await post_id(s)}"
+
+    unsigned = await s.instance.http.get(path, headers=AS)
+
+    assert unsigned.status_code == 200
+    assert unsigned.json()["attributedTo"].endswith("/actors/strike_committee")
 
 
 async def test_its_actor_document_stays_fetchable_so_peers_can_verify_its_signatures(

@@ -20,6 +20,7 @@ from network.members import (
 from network.models import CurationItem, JoinRequest, JoinState, Trust
 from outbox.fields_html import SECTOR_NAMES
 from runtime.services import services
+from web import reading
 from web.desk.common import Forbidden, desk_view, done, field_text, form_of, render
 from web.site import country_names_for
 
@@ -40,7 +41,14 @@ async def curation_view(request: Request, identity: Identity) -> Response:
     states = ("pending", "boosted", "rejected", "withdrawn") if show_all else ("pending",)
     async with services(request).db.reader() as session:
         queues = [(n, await booster.queue(session, n.id, states)) for n in networks]
-    return render(request, identity, "desk/curation.html", {"queues": queues, "show_all": show_all})
+        uris = [item.object_uri for _n, items in queues for item, _a in items]
+        posts = await reading.remote_entries(session, uris)
+    return render(
+        request,
+        identity,
+        "desk/curation.html",
+        {"queues": queues, "show_all": show_all, "posts": posts},
+    )
 
 
 async def decide_view(request: Request, identity: Identity) -> Response:
