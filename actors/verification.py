@@ -7,6 +7,7 @@ refetches the key once (key rotation), at most once per cool-off per keyId.
 
 from __future__ import annotations
 
+import logging
 import time
 from dataclasses import dataclass
 
@@ -22,6 +23,8 @@ from runtime.services import CachedKey, Services
 KEY_CACHE_SECONDS = 600.0
 REFETCH_COOL_OFF_SECONDS = 300.0
 MAX_COOL_OFF_ENTRIES = 10_000
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -91,7 +94,10 @@ async def _key(svc: Services, key_id: str, *, refresh: bool) -> CachedKey:
     try:
         owner = await resolve_key_owner(svc, key_id, refresh=refresh)
     except ResolveError as exc:
-        raise SignatureError(f"cannot get the signing key: {exc}") from exc
+        # The sender learns nothing about our network (DNS, refused connections, TLS): the
+        # detail goes to the log only.
+        log.info("signing key unavailable key_id=%s: %s", key_id, exc)
+        raise SignatureError("the signing key could not be fetched and verified") from exc
     if owner.public_key_pem is None:
         raise SignatureError(f"{owner.uri} publishes no key")
     try:

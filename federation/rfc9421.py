@@ -19,7 +19,7 @@ from http_sfv.item import InnerList
 
 from federation.digest import verify_content_digest
 from federation.errors import SignatureError
-from federation.signatures import RequestParts, check_validity
+from federation.signatures import RequestParts, check_validity, signature_time
 
 SUPPORTED_ALGORITHMS = frozenset({"rsa-v1_5-sha256", "ed25519"})
 
@@ -96,7 +96,7 @@ def check_strength(sig: MessageSignature, parts: RequestParts, now: datetime) ->
         if header is None:
             raise SignatureError("Content-Digest header is missing")
         verify_content_digest(header, parts.body)
-    check_validity(datetime.fromtimestamp(sig.created, tz=now.tzinfo), sig.expires, now)
+    check_validity(signature_time(sig.created, now), sig.expires, now)
 
 
 def signature_base(

@@ -137,8 +137,22 @@ def _parse_int(name: str, value: str | None) -> int | None:
         return None
     try:
         return int(float(value))
-    except ValueError as exc:
+    except (ValueError, OverflowError) as exc:
         raise SignatureError(f"({name}) is not a number") from exc
+
+
+MAX_TIMESTAMP = 2**37  # about the year 6325: anything later is no signature time
+
+
+def signature_time(value: int, now: datetime, name: str = "created") -> datetime:
+    """A Unix time from a signature as a datetime; `SignatureError` when it is out of range
+    (a huge or negative number must be refused, never crash the check)."""
+    if not 0 <= value <= MAX_TIMESTAMP:
+        raise SignatureError(f"{name} is out of range")
+    try:
+        return datetime.fromtimestamp(value, tz=now.tzinfo)
+    except (OverflowError, OSError, ValueError) as exc:
+        raise SignatureError(f"{name} is out of range") from exc
 
 
 def signing_string(params: SignatureParams, parts: RequestParts, *, with_query: bool = True) -> str:
@@ -191,7 +205,7 @@ def check_strength(params: SignatureParams, parts: RequestParts, *, our_host: st
 def check_time_window(params: SignatureParams, parts: RequestParts, now: datetime) -> None:
     created: datetime | None = None
     if params.created is not None:
-        created = datetime.fromtimestamp(params.created, tz=now.tzinfo)
+        created = signature_time(params.created, now)
     elif "date" in params.headers:
         created = parse_http_date(parts.headers.get("date", ""))
     if created is None:
@@ -204,7 +218,7 @@ def check_validity(created: datetime, expires_at: int | None, now: datetime) -> 
     `CLOCK_SKEW` each way; a signature without `expires` is good for `DEFAULT_EXPIRY`, and
     none for longer than `MAX_EXPIRY`."""
     expires = (
-        datetime.fromtimestamp(expires_at, tz=now.tzinfo)
+        signature_time(expires_at, now, "expires")
         if expires_at is not None
         else created + DEFAULT_EXPIRY
     )

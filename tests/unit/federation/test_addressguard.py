@@ -40,6 +40,26 @@ from federation.errors import AddressNotAllowed
         "2002:7f00:1::",
         "2001:db8::1",
         "ff02::1",
+        "::127.0.0.1",  # IPv4-compatible
+        "::8.8.8.8",  # IPv4-compatible, even of a public address: deprecated, never dialled
+        "::ffff:0:7f00:1",  # IPv4-translated
+        "::ffff:0:808:808",
+        "fec0::1",  # site-local
+        "64:ff9b:1::a9fe:a9fe",  # local-use NAT64
+        "192.0.0.1",  # IETF protocol assignments
+        "192.0.0.170",
+        "192.88.99.1",  # 6to4 relay anycast
+        "192.31.196.1",
+        "192.52.193.1",
+        "192.175.48.1",
+        "198.51.100.7",
+        "100::1",  # discard-only
+        "2001::1",  # Teredo
+        "2001:10::1",  # ORCHID
+        "2001:20::1",  # ORCHIDv2
+        "3fff::1",  # documentation
+        "5f00::1",  # SRv6 SIDs: not global unicast
+        "2002:c0a8:101::1",  # 6to4 of 192.168.1.1
     ],
 )
 def test_non_public_addresses_are_refused(address: str) -> None:
@@ -47,7 +67,16 @@ def test_non_public_addresses_are_refused(address: str) -> None:
 
 
 @pytest.mark.parametrize(
-    "address", ["93.184.215.14", "1.1.1.1", "2606:4700:4700::1111", "::ffff:8.8.8.8"]
+    "address",
+    [
+        "93.184.215.14",
+        "1.1.1.1",
+        "2606:4700:4700::1111",
+        "::ffff:8.8.8.8",
+        "64:ff9b::808:808",
+        "2002:808:808::1",
+        "2a00:1450:4001::200e",
+    ],
 )
 def test_public_addresses_are_allowed(address: str) -> None:
     assert is_public_address(ipaddress.ip_address(address))
