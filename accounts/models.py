@@ -59,7 +59,8 @@ class Session(Base):
 
 
 class LoginThrottle(Base):
-    """Failed logins per account: after too many, the account waits (no IP addresses kept)."""
+    """Failed logins per account since its last good one (no IP addresses kept). It never locks
+    the account: guessers are slowed per client instead (docs/security.md, "Logins")."""
 
     __tablename__ = "login_throttle"
 

@@ -10,7 +10,7 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-from bench import fanout, footprint, inbox, scaleout, signatures
+from bench import fanout, footprint, inbox, scale, scaleout, signatures
 from bench.common import (
     Machine,
     Result,
@@ -65,17 +65,20 @@ async def run_all(only: set[int], directory: Path) -> list[Result]:
     if 4 in only:
         started = time.perf_counter()
         results.append(timed(await footprint.run(directory, under_load), started))
+    if 7 in only:
+        started = time.perf_counter()
+        results.append(timed(await scale.run(directory), started))
     return sorted(results, key=lambda r: r.number)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m bench")
-    parser.add_argument("--only", default="1,2,3,4,5,6", help="benchmarks to run, e.g. 1,3")
+    parser.add_argument("--only", default="1,2,3,4,5,6,7", help="benchmarks to run, e.g. 1,3")
     parser.add_argument("--output", type=Path, default=ROOT / "docs" / "benchmarks.md")
     args = parser.parse_args()
     only = {int(n) for n in args.only.split(",") if n.strip()}
-    if not wrk_available() and only & {2, 6}:
-        raise SystemExit("benchmarks 2 and 6 need wrk: apt-get install wrk (or --only 1,3,4,5)")
+    if not wrk_available() and only & {2, 6, 7}:
+        raise SystemExit("benchmarks 2, 6 and 7 need wrk: apt-get install wrk (or --only 1,3,4,5)")
     raise_file_limit()
     started = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="hambastegi-bench-") as tmp:

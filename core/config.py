@@ -51,6 +51,9 @@ class Settings:
     delivery_per_host: int = 4
     poll_seconds: float = 1.0
     lease_seconds: float = 120.0
+    # Reverse proxies whose X-Forwarded-For / X-Forwarded-Proto are believed (IPs or CIDRs);
+    # empty: none, and every client is the address that connected.
+    trusted_proxies: tuple[str, ...] = ()
     extra: Mapping[str, str] = field(default_factory=dict)
 
     # -- derived -------------------------------------------------------------------------------
@@ -140,6 +143,10 @@ class Settings:
         for name in ("fetch_timeout", "connect_timeout", "poll_seconds", "lease_seconds"):
             if name in values:
                 kwargs[name] = _parse_positive_float(name, values[name])
+        if values.get("trusted_proxies"):
+            kwargs["trusted_proxies"] = _parse_networks(
+                "trusted_proxies", str(values["trusted_proxies"])
+            )
         if kwargs.get("log_level", "info").lower() not in {"debug", "info", "warning", "error"}:
             raise SettingsError(f"{PREFIX}LOG_LEVEL must be debug, info, warning or error")
         return cls(**kwargs)
@@ -169,6 +176,21 @@ class Settings:
             ),
             **overrides,
         )
+
+
+def _parse_networks(name: str, raw: str) -> tuple[str, ...]:
+    """Comma-separated IP addresses or CIDR networks, each validated."""
+    found = []
+    for item in (part.strip() for part in raw.split(",")):
+        if not item:
+            continue
+        try:
+            found.append(str(ipaddress.ip_network(item, strict=False)))
+        except ValueError as exc:
+            raise SettingsError(
+                f"{PREFIX}{name.upper()}: not an IP address or network: {item!r}"
+            ) from exc
+    return tuple(found)
 
 
 def normalise_database_url(url: str) -> str:

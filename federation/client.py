@@ -264,16 +264,24 @@ def _origin(url: str) -> tuple[str, str]:
     return parts.scheme, parts.netloc.lower()
 
 
+MAX_RETRY_AFTER_SECONDS = 86_400.0
+
+
 def _retry_after(value: str | None, now: datetime) -> float | None:
+    """Seconds to wait, from delay-seconds or an HTTP-date, clamped to [0, one day]; None for
+    anything else (garbage, a negative number, a date without a zone)."""
     if not value:
         return None
     text = value.strip()
-    if text.isdigit():
-        return float(text)
+    if text.isascii() and text.isdigit():
+        return min(
+            float(int(text[:12])) if len(text) <= 12 else MAX_RETRY_AFTER_SECONDS,
+            MAX_RETRY_AFTER_SECONDS,
+        )
     try:
         when = parsedate_to_datetime(text)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, IndexError, OverflowError):
         return None
     if when.tzinfo is None:
         return None
-    return max(0.0, (when - now).total_seconds())
+    return min(max(0.0, (when - now).total_seconds()), MAX_RETRY_AFTER_SECONDS)

@@ -34,8 +34,9 @@ from web import pages, site, wellknown
 from web.desk import moderation as desk_moderation
 from web.desk import network as desk_network
 from web.desk import publishing as desk_publishing
-from web.desk.common import AttemptLimiter
+from web.desk.common import LoginGuard
 from web.desk.login import login_routes
+from web.forms import AttemptLimiter
 from web.middleware import SecurityHeaders
 from web.negotiation import negotiate
 from web.templating import Pages
@@ -67,19 +68,21 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> Starlette:
                 await intake.stop()
 
     return Starlette(
-        routes=build_routes(intake, AttemptLimiter()),
+        routes=build_routes(intake, LoginGuard(), AttemptLimiter(limit=5, window=600)),
         lifespan=lifespan,
         middleware=[Middleware(SecurityHeaders), Middleware(GZipMiddleware, minimum_size=1024)],
         exception_handlers={HTTPException: _http_error},
     )
 
 
-def build_routes(intake: InboxIntake, login_limiter: AttemptLimiter) -> list[BaseRoute]:
+def build_routes(
+    intake: InboxIntake, login_guard: LoginGuard, form_limiter: AttemptLimiter
+) -> list[BaseRoute]:
     return [
         *inbox_routes(intake, relays.trusted_relay),  # first: the busiest routes
         *wellknown.routes,
-        *site.routes,
-        *login_routes(login_limiter),
+        *site.site_routes(form_limiter),
+        *login_routes(login_guard),
         *desk_publishing.routes,
         *desk_network.routes,
         *desk_moderation.routes,

@@ -13,6 +13,7 @@ import logging
 import sys
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import replace
+from typing import Any
 
 import uvicorn
 from sqlalchemy import select
@@ -278,16 +279,22 @@ async def _migrate(settings: Settings) -> int:
     return 0
 
 
+def uvicorn_options(settings: Settings) -> dict[str, Any]:
+    """How uvicorn serves us, wherever it is started (the CLI, the tests' real servers)."""
+    return {
+        "access_log": False,  # no IP addresses in our logs: editors' safety
+        "server_header": False,
+        "log_level": settings.log_level,
+        "timeout_keep_alive": 5,
+        # X-Forwarded-For is believed only from the configured proxies (never by default:
+        # uvicorn would trust loopback, and anyone could then pick their own address).
+        "proxy_headers": bool(settings.trusted_proxies),
+        "forwarded_allow_ips": list(settings.trusted_proxies) or None,
+    }
+
+
 def uvicorn_config(settings: Settings, host: str, port: int) -> uvicorn.Config:
-    return uvicorn.Config(
-        create_app(settings),
-        host=host,
-        port=port,
-        access_log=False,  # no IP addresses in our logs: editors' safety
-        server_header=False,
-        log_level=settings.log_level,
-        timeout_keep_alive=5,
-    )
+    return uvicorn.Config(create_app(settings), host=host, port=port, **uvicorn_options(settings))
 
 
 def _serve(settings: Settings, host: str, port: int) -> int:

@@ -37,7 +37,7 @@ async def create_post(svc: Services, author: Actor, draft: Draft) -> Post:
     files = _store_images(svc, draft)
     now = svc.clock.now()
     async with svc.db.transaction() as session:
-        reply_to = await _reply_target(session, svc, draft.in_reply_to)
+        reply_to = await _reply_target(session, svc, draft.in_reply_to, author)
         original = await _translation_target(session, author, draft)
         public_id = new_id()
         post = Post(
@@ -309,11 +309,42 @@ async def _live_post(session: AsyncSession, svc: Services, post_ref: str) -> Pos
     return post
 
 
-async def _reply_target(session: AsyncSession, svc: Services, ref: str | None) -> str | None:
+async def same_organisation(session: AsyncSession, a: int, b: int) -> bool:
+    """One organisation, or one of its language editions (or two editions of one)."""
+    if a == b:
+        return True
+    first, second = await session.get(Actor, a), await session.get(Actor, b)
+    if first is None or second is None:
+        return False
+    roots = {first.edition_of_id or first.id, second.edition_of_id or second.id}
+    return len(roots) == 1
+
+
+def is_open(post: Post) -> bool:
+    """Published, and for anyone to read (public or unlisted)."""
+    return post.state == PostState.published and post.visibility in (
+        Visibility.public,
+        Visibility.unlisted,
+    )
+
+
+async def may_see(session: AsyncSession, author: Actor, post: Post) -> bool:
+    """What an organisation's editors may see of another post of this server: their own
+    organisation's (any state but deleted), and anyone's open posts."""
+    if post.state == PostState.deleted:
+        return False
+    return is_open(post) or await same_organisation(session, author.id, post.actor_id)
+
+
+async def _reply_target(
+    session: AsyncSession, svc: Services, ref: str | None, author: Actor
+) -> str | None:
     if not ref:
         return None
     ours = await find_post(session, svc.uris, ref)
     if ours is not None:
+        if not await may_see(session, author, ours):
+            raise PostError(f"no post {ref!r} to reply to")
         if ours.state != PostState.published:
             raise PostError("cannot reply to a post that is not published")
         return ours.uri
@@ -327,6 +358,11 @@ async def _translation_target(session: AsyncSession, author: Actor, draft: Draft
         return None
     original = await find_post(session, None, draft.translation_of)
     if original is None or original.state == PostState.deleted:
+        raise PostError(f"no post {draft.translation_of!r} to translate")
+    if not await same_organisation(session, author.id, original.actor_id):
+        # A translation joins the original's page and takes its language slot: only the
+        # organisation that published it (or its language editions) may add one. Another
+        # organisation's post is "not found", whether or not it is public.
         raise PostError(f"no post {draft.translation_of!r} to translate")
     if original.translation_of_id is not None:
         root = await session.get(Post, original.translation_of_id)

@@ -46,8 +46,9 @@ def backoff(attempts: int, rng: random.Random | None = None) -> timedelta:
 def next_attempt_at(
     now: datetime, attempts: int, retry_after: float | None, rng: random.Random | None = None
 ) -> datetime:
-    if retry_after is not None:
-        return now + min(timedelta(seconds=max(retry_after, 1.0)), MAX_RETRY_AFTER)
+    if retry_after is not None and retry_after == retry_after:  # not NaN
+        seconds = min(max(retry_after, 1.0), MAX_RETRY_AFTER.total_seconds())
+        return now + timedelta(seconds=seconds)
     return now + backoff(attempts, rng)
 
 

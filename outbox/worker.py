@@ -11,7 +11,7 @@ import asyncio
 import logging
 from collections import OrderedDict
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import cast
 
 import orjson
@@ -24,7 +24,7 @@ from actors.models import Actor, Follow
 from federation.client import DeliveryResult
 from federation.keys import SigningKey
 from outbox.models import Delivery, DeliveryState, OutboxActivity
-from outbox.retry import Verdict, next_attempt_at, verdict
+from outbox.retry import MAX_ATTEMPTS, Verdict, next_attempt_at, verdict
 from runtime.services import Services
 from storage.queue import claim
 
@@ -119,6 +119,7 @@ class DeliveryWorker:
             now=now,
             lease_for=timedelta(seconds=self.svc.settings.lease_seconds),
             limit=limit,
+            count_attempt=True,
         )
         if not ids:
             return []
@@ -137,7 +138,15 @@ class DeliveryWorker:
                     .where(Delivery.id.in_(ids), Delivery.lease == lease)
                 )
             ).all()
-        return [_Job(r[0], lease, r[1], r[2], r[3], r[4], r[5]) for r in rows]
+        jobs = [_Job(r[0], lease, r[1], r[2], r[3], r[4], r[5]) for r in rows]
+        spent = [job for job in jobs if job.attempts > MAX_ATTEMPTS]
+        for job in spent:  # its every allowed attempt was claimed already: never send again
+            self._outcomes.append(
+                _Outcome(
+                    job, DeliveryResult(status=None, error="no attempts left", is_refused=True)
+                )
+            )
+        return [job for job in jobs if job.attempts <= MAX_ATTEMPTS]
 
     def _start(self, jobs: list[_Job]) -> None:
         for job in jobs:
@@ -247,7 +256,7 @@ class DeliveryWorker:
         gone_inboxes: set[tuple[int, str]] = set()
         for outcome in outcomes:
             job, result = outcome.job, outcome.result
-            attempts = job.attempts + 1
+            attempts = job.attempts  # counted when the row was claimed
             decision = verdict(result.status, attempts, refused=result.is_refused)
             state = {
                 Verdict.delivered: DeliveryState.delivered,
@@ -263,7 +272,7 @@ class DeliveryWorker:
                     "last_status": result.status,
                     "last_error": (result.error or "")[:MAX_ERROR_LENGTH] or None,
                     "next_attempt_at": (
-                        next_attempt_at(now, attempts, result.retry_after)
+                        _next_attempt(now, attempts, result.retry_after)
                         if decision == Verdict.retry
                         else now
                     ),
@@ -306,6 +315,15 @@ class DeliveryWorker:
         except Exception:
             self._outcomes.extend(outcomes)  # the leases will hold; try again at the next flush
             raise
+
+
+def _next_attempt(now: datetime, attempts: int, retry_after: float | None) -> datetime:
+    """When to try again; a `Retry-After` the policy cannot use falls back to the schedule, so
+    one peer's odd answer never stops the others' outcomes from being recorded."""
+    try:
+        return next_attempt_at(now, attempts, retry_after)
+    except (OverflowError, ValueError):
+        return next_attempt_at(now, attempts, None)
 
 
 async def _remove_gone_followers(session: AsyncSession, actor_id: int, inbox: str) -> None:

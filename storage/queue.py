@@ -41,8 +41,11 @@ async def claim(
     lease_for: timedelta,
     limit: int,
     where: Sequence[ColumnElement[bool]] = (),
+    count_attempt: bool = False,
 ) -> tuple[str, list[int]]:
-    """Lease up to `limit` due rows; returns (lease, ids)."""
+    """Lease up to `limit` due rows; returns (lease, ids). With `count_attempt`, the claim
+    itself adds one to the row's `attempts`: an attempt counts from the moment it may be made,
+    so a worker that dies (or cannot record what happened) never gets a free retry."""
     lease = new_lease()
     due = (
         select(table.id)
@@ -61,7 +64,11 @@ async def claim(
         result = await session.scalars(
             update(table)
             .where(table.id.in_(due.scalar_subquery()))
-            .values(locked_until=now + lease_for, lease=lease)
+            .values(
+                locked_until=now + lease_for,
+                lease=lease,
+                **({"attempts": table.attempts + 1} if count_attempt else {}),
+            )
             .returning(table.id)
             .execution_options(synchronize_session=False)
         )

@@ -18,6 +18,7 @@ from asgi_lifespan import LifespanManager
 from core.clock import Clock
 from core.config import Settings
 from hambastegi.app import create_app
+from hambastegi.cli import uvicorn_options
 from hambastegi.wiring import instance_services
 from runtime.services import Services
 from tests.databases import TestDatabase, fresh_database
@@ -33,6 +34,7 @@ class Instance:
     settings: Settings
     http: httpx.AsyncClient
     svc: Services
+    app: Any = None  # the ASGI app, for a second client with another address (in-process only)
 
     @property
     def base_url(self) -> str:
@@ -81,7 +83,7 @@ async def asgi_instance(
             ) as http,
             instance_services(settings, clock) as svc,
         ):
-            yield Instance(settings=settings, http=http, svc=svc)
+            yield Instance(settings=settings, http=http, svc=svc, app=manager.app)
 
 
 @asynccontextmanager
@@ -120,8 +122,7 @@ async def served_instance(
         )
         config = uvicorn.Config(
             create_app(settings, clock=clock),
-            log_level="warning",
-            access_log=False,
+            **{**uvicorn_options(settings), "log_level": "warning"},
             lifespan="on",
             ssl_keyfile=ssl[0] if ssl else None,
             ssl_certfile=ssl[1] if ssl else None,

@@ -3,8 +3,11 @@ anonymous forms), and redirects that can only stay on this site."""
 
 from __future__ import annotations
 
+import hashlib
 import hmac
 import secrets
+import time
+from dataclasses import dataclass, field
 
 from starlette.requests import Request
 from starlette.responses import Response
@@ -48,3 +51,37 @@ def local_path(target: str | None, default: str = "/") -> str:
     if any(ord(c) < 32 for c in target):
         return default
     return target
+
+
+@dataclass
+class AttemptLimiter:
+    """At most `limit` attempts a minute per client (public forms: joining the network). Clients
+    are told apart by a hash of their address salted with a secret that changes on every
+    restart: nothing is stored or logged."""
+
+    limit: int = 10
+    window: float = 60.0
+    salt: bytes = field(default_factory=lambda: secrets.token_bytes(16))
+    attempts: dict[str, list[float]] = field(default_factory=dict)
+
+    def key(self, *parts: str) -> str:
+        return hashlib.sha256(self.salt + "\x00".join(parts).encode()).hexdigest()[:16]
+
+    def wait(self, client: str) -> float:
+        """Seconds this client must wait before its next attempt (0: it may go ahead)."""
+        now = time.monotonic()
+        recent = [t for t in self.attempts.get(self.key(client), []) if now - t < self.window]
+        if len(recent) < self.limit:
+            return 0.0
+        return max(0.0, self.window - (now - recent[0]))
+
+    def allow(self, client: str) -> bool:
+        """Count an attempt if the client may make one now."""
+        if self.wait(client) > 0:
+            return False
+        key, now = self.key(client), time.monotonic()
+        if len(self.attempts) > 10_000:
+            self.attempts.clear()
+        recent = [t for t in self.attempts.get(key, []) if now - t < self.window]
+        self.attempts[key] = [*recent, now]
+        return True

@@ -22,7 +22,7 @@ from runtime.services import services
 from web import reading
 from web.charts import month_bars
 from web.feeds import FEED_MEDIA_TYPES, render_calendar, render_feed
-from web.forms import anonymous_csrf, anonymous_csrf_ok, local_path, remember_csrf
+from web.forms import AttemptLimiter, anonymous_csrf, anonymous_csrf_ok, local_path, remember_csrf
 from web.pages import not_found, pages
 from web.regionmap import REGION, render_map
 
@@ -383,7 +383,9 @@ async def event_calendar(request: Request) -> Response:
 # -- joining, and the interface language --------------------------------------------------------
 
 
-async def join_page(request: Request) -> Response:
+async def join_page(request: Request, limiter: AttemptLimiter | None = None) -> Response:
+    """The application form. Sending it is limited per client (`limiter`): a public form
+    must not let one client fill the curators' queue."""
     svc = services(request)
     async with svc.db.reader() as session:
         network = await reading.primary_network(session)
@@ -398,6 +400,22 @@ async def join_page(request: Request) -> Response:
         values = {k: str(v)[:5000] for k, v in form.items() if isinstance(v, str)}
         if not anonymous_csrf_ok(request, form.get("csrf")):
             errors.append("The form expired. Please send it again.")
+        elif limiter is not None and not limiter.allow(
+            request.client.host if request.client else "?"
+        ):
+            wait = max(1, round(limiter.wait(request.client.host if request.client else "?")))
+            response = pages(request).render(
+                request,
+                "error.html",
+                {
+                    "title": "Too many applications",
+                    "message": "Too many applications were sent from here. "
+                    "Please wait a few minutes and send it again.",
+                },
+                status_code=429,
+                headers={"Retry-After": str(wait)},
+            )
+            return response
         else:
             try:
                 await apply_to_join(
@@ -480,6 +498,18 @@ async def about_page(request: Request) -> Response:
             "organisations": organisations,
         },
     )
+
+
+def site_routes(form_limiter: AttemptLimiter) -> list[Route]:
+    """The public site; `form_limiter` limits how often one client may send the public forms."""
+
+    async def join(request: Request) -> Response:
+        return await join_page(request, form_limiter)
+
+    return [
+        *(r for r in routes if r.path != "/join"),
+        Route("/join", join, methods=["GET", "POST"]),
+    ]
 
 
 routes = [

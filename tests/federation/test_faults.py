@@ -410,3 +410,83 @@ async def test_a_429_with_retry_after_is_honoured(tmp_path: Path) -> None:
         assert early == 1
         assert len(s.peer.deliveries()) == 2
         assert await rows(s.instance, Delivery, Delivery.state == DeliveryState.delivered) == 1
+
+
+@pytest.mark.parametrize(
+    "retry_after",
+    ["99999999999999999999", "-5", "garbage", "Wed, 21 Oct 9999 07:28:00 GMT", "1e400", "٣"],
+)
+async def test_no_retry_after_can_make_us_resend_or_lose_the_other_peers_outcomes(
+    tmp_path: Path, retry_after: str
+) -> None:
+    """A hostile Retry-After is clamped; the other peers' outcomes are recorded in the same
+    flush; attempts increase; the row is not sent again before its (clamped) time."""
+    clock = FrozenClock(datetime.now(UTC))
+    async with scene(tmp_path, clock=clock) as s, Peer().running() as healthy:
+        s.peer.serve(
+            "/users/alice/inbox",
+            b"slow down",
+            status=429,
+            content_type="text/plain",
+            headers={"Retry-After": retry_after},
+        )
+        readers = [healthy.add_actor(f"r{n}") for n in range(5)]
+        async with s.instance.svc.db.transaction() as session:
+            union = await session.scalar(select(Actor).where(Actor.uri == s.union_uri))
+            assert union is not None
+            await enqueue(
+                session,
+                s.instance.svc,
+                union,
+                {"type": "Create", "actor": union.uri, "object": f"{union.uri}/n"},
+                [f"{s.alice.uri}/inbox", *(f"{r.uri}/inbox" for r in readers)],
+            )
+        worker = DeliveryWorker(s.instance.svc)
+        for _ in range(5):  # 10 s in all: less than any wait the schedule or the peer sets
+            await worker.run_once()
+            clock.advance(timedelta(seconds=2))
+
+        async with s.instance.svc.db.reader() as session:
+            hostile = await session.scalar(
+                select(Delivery).where(Delivery.inbox_uri == f"{s.alice.uri}/inbox")
+            )
+        assert hostile is not None
+        assert len(s.peer.deliveries()) == 1  # once, then it waits
+        assert hostile.attempts == 1
+        assert hostile.state == DeliveryState.pending
+        assert hostile.next_attempt_at <= clock.now() + timedelta(days=1, seconds=1)
+        assert len(healthy.deliveries()) == 5
+        assert await rows(s.instance, Delivery, Delivery.state == DeliveryState.delivered) == 5
+
+
+async def test_a_row_is_never_sent_more_often_than_the_schedule_allows(tmp_path: Path) -> None:
+    """Even when outcomes cannot be recorded (the worker dies after sending), every claim
+    counts an attempt: after the last one the row fails without being sent again."""
+    from outbox.retry import MAX_ATTEMPTS
+
+    clock = FrozenClock(datetime.now(UTC))
+    async with scene(tmp_path, clock=clock) as s:
+        async with s.instance.svc.db.transaction() as session:
+            union = await session.scalar(select(Actor).where(Actor.uri == s.union_uri))
+            assert union is not None
+            await enqueue(
+                session,
+                s.instance.svc,
+                union,
+                {"type": "Create", "actor": union.uri, "object": f"{union.uri}/n"},
+                [f"{s.alice.uri}/inbox"],
+            )
+        for _ in range(MAX_ATTEMPTS + 3):
+            worker = DeliveryWorker(s.instance.svc)
+            jobs = await worker._claim(10)
+            worker._start(jobs)
+            await asyncio.gather(*worker._inflight)
+            if not jobs:
+                await worker._flush()
+            clock.advance(timedelta(seconds=s.instance.settings.lease_seconds + 1))
+
+        async with s.instance.svc.db.reader() as session:
+            row = await session.scalar(select(Delivery))
+        assert row is not None
+        assert len(s.peer.deliveries()) == MAX_ATTEMPTS
+        assert row.state == DeliveryState.failed

@@ -64,7 +64,7 @@ async def test_a_wrong_password_is_refused(s: Site) -> None:
     assert "hb_session" not in response.headers.get("set-cookie", "")
 
 
-async def test_repeated_failures_lock_the_account_for_a_while(s: Site) -> None:
+async def test_repeated_failures_slow_the_guessing_client(s: Site) -> None:
     for _ in range(5):
         await log_in(s, "editor", "guessing...")
 

@@ -3,8 +3,6 @@ a login rate limit that keeps no IP address (a salted hash, in memory, for a min
 
 from __future__ import annotations
 
-import hashlib
-import secrets
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -16,6 +14,7 @@ from starlette.responses import RedirectResponse, Response
 
 from accounts.sessions import Identity, csrf_matches, identify
 from runtime.services import services
+from web.forms import AttemptLimiter
 from web.pages import pages
 
 SESSION_COOKIE = "hb_session"
@@ -28,26 +27,46 @@ class Forbidden(Exception):
 
 
 @dataclass
-class AttemptLimiter:
-    """At most `limit` attempts a minute per client. Clients are told apart by a hash of their
-    address salted with a secret that changes on every restart: nothing is stored or logged."""
+class LoginGuard:
+    """Slows password guessers without letting anyone keep an editor out.
 
-    limit: int = 10
-    salt: bytes = field(default_factory=lambda: secrets.token_bytes(16))
-    attempts: dict[str, list[float]] = field(default_factory=dict)
+    Two limits, both in memory under salted hashes (no address is stored or logged):
+    - per client, at most `per_client` attempts a minute, whatever the account;
+    - per account *and client*, after `free_failures` failures each further attempt waits twice
+      as long as the one before (2 s, 4 s, … up to `max_wait`): the guesser slows down, while
+      the editor, from any other client, logs in at once with the right password.
+    Clients are told apart by the address uvicorn reports: `X-Forwarded-For` counts only from
+    `HAMBASTEGI_TRUSTED_PROXIES` (docs/security.md)."""
 
-    def allow(self, client: str) -> bool:
-        key = hashlib.sha256(self.salt + client.encode()).hexdigest()[:16]
-        now = time.monotonic()
-        recent = [t for t in self.attempts.get(key, []) if now - t < 60]
-        if len(self.attempts) > 10_000:
-            self.attempts.clear()
-        if len(recent) >= self.limit:
-            self.attempts[key] = recent
-            return False
-        recent.append(now)
-        self.attempts[key] = recent
-        return True
+    per_client: int = 10
+    free_failures: int = 3
+    max_wait: float = 900.0
+    clients: AttemptLimiter = field(default_factory=AttemptLimiter)
+    failures: dict[str, tuple[int, float]] = field(default_factory=dict)
+
+    def wait(self, client: str, account: str) -> float:
+        """Seconds before this client may try this account again (0: go ahead), counting the
+        attempt when it may go ahead."""
+        self.clients.limit = self.per_client
+        count, last = self.failures.get(self.clients.key(account, client), (0, 0.0))
+        if count > self.free_failures:
+            pause = min(2.0 ** (count - self.free_failures), self.max_wait)
+            left = pause - (time.monotonic() - last)
+            if left > 0:
+                return left
+        if not self.clients.allow(client):
+            return max(self.clients.wait(client), 1.0)
+        return 0.0
+
+    def failed(self, client: str, account: str) -> None:
+        key = self.clients.key(account, client)
+        if len(self.failures) > 10_000:
+            self.failures.clear()
+        count, _last = self.failures.get(key, (0, 0.0))
+        self.failures[key] = (count + 1, time.monotonic())
+
+    def succeeded(self, client: str, account: str) -> None:
+        self.failures.pop(self.clients.key(account, client), None)
 
 
 async def current_identity(request: Request) -> Identity | None:

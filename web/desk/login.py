@@ -9,12 +9,12 @@ from starlette.routing import Route
 
 from accounts.sessions import LoginRefused, attempt_login, log_out
 from runtime.services import services
-from web.desk.common import SESSION_COOKIE, AttemptLimiter, current_identity, same_origin
+from web.desk.common import SESSION_COOKIE, LoginGuard, current_identity, same_origin
 from web.forms import anonymous_csrf, anonymous_csrf_ok, local_path, remember_csrf
 from web.pages import pages
 
 
-def login_routes(limiter: AttemptLimiter) -> list[Route]:
+def login_routes(guard: LoginGuard) -> list[Route]:
     async def login(request: Request) -> Response:
         svc = services(request)
         _ = pages(request).gettext(request)
@@ -22,6 +22,8 @@ def login_routes(limiter: AttemptLimiter) -> list[Route]:
             return RedirectResponse("/desk", status_code=303)
         token = anonymous_csrf(request)
         error, status, username = "", 200, ""
+        headers: dict[str, str] = {}
+        client = request.client.host if request.client else "?"
         if request.method == "POST":
             form = await request.form()
             username = str(form.get("username") or "")[:64]
@@ -29,8 +31,9 @@ def login_routes(limiter: AttemptLimiter) -> list[Route]:
             code = str(form.get("code") or "")[:16]
             if not anonymous_csrf_ok(request, form.get("csrf")) or not same_origin(request):
                 error, status = _("This form expired. Please try again."), 403
-            elif not limiter.allow(request.client.host if request.client else "?"):
+            elif (wait := guard.wait(client, username.lower())) > 0:
                 error, status = _("Too many attempts. Wait a minute and try again."), 429
+                headers["Retry-After"] = str(max(1, round(wait)))
             else:
                 try:
                     session_token = await attempt_login(
@@ -42,8 +45,10 @@ def login_routes(limiter: AttemptLimiter) -> list[Route]:
                         secret_key=svc.settings.secret_key,
                     )
                 except LoginRefused as exc:
+                    guard.failed(client, username.lower())
                     error, status = _(str(exc)), 401
                 else:
+                    guard.succeeded(client, username.lower())
                     redirect = RedirectResponse(
                         local_path(request.query_params.get("next"), "/desk"), status_code=303
                     )
@@ -62,7 +67,7 @@ def login_routes(limiter: AttemptLimiter) -> list[Route]:
             "desk/login.html",
             {"csrf": token, "error": error, "username": username},
             status_code=status,
-            headers={"Cache-Control": "no-store"},
+            headers={"Cache-Control": "no-store", **headers},
         )
         remember_csrf(request, response, token)
         return response

@@ -19,7 +19,7 @@ from outbox.compose import Draft, ImageUpload, PostError, compose
 from outbox.fields_html import CAMPAIGN_STATUS, SECTOR_NAMES, STRIKE_STATUS
 from outbox.kinds import SECTORS, PostKind
 from outbox.models import Post, PostState, Visibility
-from outbox.posts import create_post, delete_post, edit_post
+from outbox.posts import create_post, delete_post, edit_post, may_see, same_organisation
 from outbox.status import delivery_status, retry_now
 from runtime.services import services
 from web.desk.common import Forbidden, desk_view, done, field_text, form_of, render
@@ -212,7 +212,18 @@ async def compose_view(request: Request, identity: Identity) -> Response:
     kind = str(params.get("kind") or "note")
     if kind not in {k.value for k in PostKind}:
         kind = "note"
+    translation_of = str(params.get("translation_of") or "") or None
+    reply_to = str(params.get("reply_to") or "") or None
+    original = None
+    if translation_of or reply_to:
+        async with svc.db.reader() as session:
+            original = await session.scalar(
+                select(Post).where(Post.public_id == (translation_of or reply_to))
+            )
     wanted = str(params.get("actor") or "")
+    if not wanted and original is not None and translation_of:
+        # A translation is written as the organisation that published the original.
+        wanted = next((a.username for a in actors if a.id == original.actor_id), "")
     actor = (
         next((a for a in actors if a.username == wanted), None)
         if wanted
@@ -224,14 +235,17 @@ async def compose_view(request: Request, identity: Identity) -> Response:
             if wanted and actors
             else "You are not an editor of any organisation yet. Ask an admin."
         )
-    translation_of = str(params.get("translation_of") or "") or None
-    reply_to = str(params.get("reply_to") or "") or None
-    original = None
     if translation_of or reply_to:
         async with svc.db.reader() as session:
-            original = await session.scalar(
-                select(Post).where(Post.public_id == (translation_of or reply_to))
+            # Ids come from the address bar or the form: show (and use) only what this
+            # organisation's editors may see; a translation only of its own posts.
+            allowed = original is not None and (
+                await same_organisation(session, actor.id, original.actor_id)
+                if translation_of
+                else await may_see(session, actor, original)
             )
+        if not allowed:
+            raise Forbidden("That post does not exist, or your organisation cannot use it here.")
     values = {k: str(v) for k, v in params.items() if isinstance(v, str)}
     values.setdefault("language", actor.language or svc.settings.default_language)
     context = {
