@@ -167,8 +167,8 @@ async def resolve_key_owner(svc: Services, key_id: str, *, refresh: bool = False
     key = parse_public_key(document, str(document.get("owner", "")))
     if key is None or key.key_id != key_id:
         raise ResolveError(f"{document_uri} is neither an actor nor a key owned by one")
-    if authority(key.owner) != authority(key_id):
-        raise ResolveError(f"key {key_id} claims an owner on another server")
+    # A key on another server than its owner is accepted only when the owner's document,
+    # fetched from the owner's own server (where domain policy applies too), names it.
     owner = await resolve_actor(svc, key.owner, refresh=True)
     if owner.key_id != key_id:
         raise ResolveError(f"{owner.uri} does not point back at key {key_id}")

@@ -70,6 +70,8 @@ async def verify_request(svc: Services, parts: RequestParts) -> Signer:
             raise
         cached = await _key(svc, parsed.key_id, refresh=True)
         _verify(svc, parsed, parts, cached)
+    # The key's server was checked before any fetch; its owner's may be another one.
+    await check_domain(svc, authority(cached.actor_uri))
     return Signer(actor_uri=cached.actor_uri, key_id=parsed.key_id)
 
 

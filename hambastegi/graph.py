@@ -7,6 +7,7 @@ from actors.domains import forget_rules, list_policies, remove_policy, set_polic
 from actors.models import Actor, DomainPolicyKind, FollowState
 from actors.resolver import resolve_handle
 from hambastegi.errors import CommandError
+from outbox.blocks import block_domain
 from outbox.follows import (
     accept_follow,
     find_follower,
@@ -89,6 +90,17 @@ async def following_list(svc: Services, actor_name: str) -> int:
 
 
 async def domain_set(svc: Services, domain: str, policy: str, note: str) -> int:
+    if policy == "block":
+        try:
+            outcome = await block_domain(svc, domain, note)
+        except ValueError as exc:
+            raise CommandError(str(exc)) from exc
+        print(
+            f"blocked {outcome.domain}: {outcome.followers_removed} of its followers removed, "
+            f"{outcome.follows_ended} follows of it ended (each told), "
+            f"{outcome.deliveries_cancelled} queued deliveries cancelled"
+        )
+        return 0
     try:
         async with svc.db.transaction() as session:
             row = await set_policy(session, svc.clock, domain, DomainPolicyKind(policy), note)

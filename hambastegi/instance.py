@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from sqlalchemy.ext.asyncio import AsyncSession
+
 from actors.directory import ensure_instance_actor
 from hambastegi.schema import ensure_schema
 from runtime.services import Services
@@ -23,4 +25,21 @@ async def prepare_instance(svc: Services) -> None:
                 f"HAMBASTEGI_BASE_URL is {svc.settings.base_url} but this database belongs to "
                 f"{recorded}; every actor id would change. Use the original URL or a new database."
             )
+        await _federation_mode(svc, session)
         await ensure_instance_actor(session, svc.uris, svc.clock, svc.settings.secret_key)
+
+
+async def _federation_mode(svc: Services, session: AsyncSession) -> None:
+    """Allowlist mode gates federation in every process, so it lives in the database: the first
+    process started with HAMBASTEGI_ALLOWLIST_MODE=true records it, and every process (a web
+    server, a worker, a one-off CLI command without the setting) reads it from there. A process
+    that says "on" while the database says "off" (turned off in the desk) refuses to start."""
+    stored = await get_meta(session, "allowlist_mode")
+    if stored is None and svc.settings.allowlist_mode:
+        await set_meta(session, "allowlist_mode", "on")
+    elif stored == "off" and svc.settings.allowlist_mode:
+        raise StartupError(
+            "HAMBASTEGI_ALLOWLIST_MODE is true but this database federates openly (allowlist "
+            "mode was turned off in the desk): remove the setting, or turn allowlist mode on "
+            "again in the desk (Moderation)."
+        )

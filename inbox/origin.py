@@ -42,3 +42,24 @@ def check_origin(activity: Activity, *, signer_uri: str, our_host: str) -> None:
             target_id = get_id(target)
             if target_id is not None and authority(target_id) != actor_host:
                 raise OriginError(f"cannot delete {target_id}: not on the actor's server")
+
+
+def involved_domains(activity: Activity, key_id: str, relayed_by: str | None = None) -> set[str]:
+    """Every server an activity involves: the key's, the actor's, the activity's, the object's
+    (and an embedded object's author and target), and the relay's. Domain policy applies to
+    each: a blocked server cannot speak through a key, an object or an actor elsewhere."""
+    found = {authority(key_id), authority(activity.actor_uri), authority(activity.uri)}
+    if relayed_by:
+        found.add(authority(relayed_by))
+    for target in as_list(activity.object)[:10]:
+        target_id = get_id(target)
+        if target_id:
+            found.add(authority(target_id))
+        if isinstance(target, dict):
+            for name in ("attributedTo", "actor", "object"):
+                for ref in as_list(target.get(name))[:10]:
+                    ref_id = get_id(ref)
+                    if ref_id:
+                        found.add(authority(ref_id))
+    found.discard("")
+    return found

@@ -20,7 +20,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from actors.directory import find_by_uri, find_local
-from actors.domains import DomainBlocked
+from actors.domains import DomainBlocked, rules
 from actors.health import mark_seen
 from actors.models import ActorKind
 from actors.verification import verify_request
@@ -31,7 +31,7 @@ from federation.jsonparse import parse_json_object
 from federation.signatures import RequestParts
 from federation.vocab import get_id
 from inbox.intake import Arrival, InboxIntake
-from inbox.origin import OriginError, check_origin
+from inbox.origin import OriginError, check_origin, involved_domains
 from runtime.responses import error
 from runtime.services import Services, services
 from storage.database import DatabaseUnavailable
@@ -137,6 +137,10 @@ async def _check(
         and await is_relay(svc, signer.actor_uri)
     )
     relayed_by = signer.actor_uri if is_relayed else None
+    policy = await rules(svc)
+    for domain in sorted(involved_domains(activity, signer.key_id, relayed_by)):
+        if policy.is_refused(domain):
+            raise _Refused(403, f"{domain} is not allowed to federate with this server")
     try:
         # A relay vouches only for ids: the rest of the origin rules still apply, and the
         # handlers fetch the object from its origin instead of reading the relayed body.

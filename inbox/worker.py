@@ -15,12 +15,14 @@ from datetime import timedelta
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError, OperationalError
 
+from actors.domains import rules
 from actors.resolver import ResolveError
 from federation.documents import parse_activity
 from federation.errors import FetchError, InvalidDocument
 from inbox.context import Ignored, InboxContext, LeaseLost
 from inbox.dispatch import Handler, handler_for
 from inbox.models import ReceivedActivity, ReceivedState
+from inbox.origin import involved_domains
 from runtime.services import Services
 from storage.queue import claim
 
@@ -103,6 +105,11 @@ class InboxWorker:
         )
         try:
             activity = parse_activity(row.document)
+            # Policy may have changed since the door let it in: check every server again.
+            policy = await rules(self.svc)
+            for domain in sorted(involved_domains(activity, row.key_id, row.relayed_by)):
+                if policy.is_refused(domain):
+                    raise Ignored(f"{domain} is blocked or not on the allowlist")
             await handler_for(self.handlers, activity.type)(ctx, activity)
         except Ignored as exc:
             await self._finish(row_id, lease, ReceivedState.ignored, str(exc))

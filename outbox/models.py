@@ -50,6 +50,8 @@ class Delivery(Base):
     last_error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # A farewell to a server we just blocked (Reject/Undo of follows): sent despite the block.
+    despite_policy: Mapped[bool] = mapped_column(Boolean, default=False)
 
     __table_args__ = (
         UniqueConstraint("activity_id", "inbox_uri", name="uq_deliveries_activity_inbox"),

@@ -36,11 +36,14 @@ async def enqueue(
     *,
     listed: bool = False,
     about: str | None = None,
+    despite_policy: bool = False,
 ) -> OutboxActivity:
     """Store `document` (given an id and context if missing) and a pending delivery per inbox.
 
     Inboxes on our own host are left out (local effects are applied directly); blocked servers
-    get no row; servers marked unavailable get a `skipped` row.
+    get no row; servers marked unavailable get a `skipped` row. `despite_policy` is for the
+    farewells a new block sends (Reject/Undo of follows): they go out though the server is
+    blocked, and the delivery worker lets them through.
     """
     uris, now = svc.uris, svc.clock.now()
     policy = await rules(svc)
@@ -63,7 +66,7 @@ async def enqueue(
     rows = []
     for inbox in targets:
         domain = authority(inbox)
-        if policy.is_refused(domain):
+        if policy.is_refused(domain) and not despite_policy:
             continue
         skipped = domain in down and activity.type not in ALWAYS_DELIVERED
         rows.append(
@@ -77,6 +80,7 @@ async def enqueue(
                 "last_error": "server unavailable (failed on 7 distinct days)" if skipped else None,
                 "created_at": now,
                 "finished_at": now if skipped else None,
+                "despite_policy": despite_policy,
             }
         )
     if rows:

@@ -9,15 +9,17 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections import OrderedDict
+from collections import Counter, OrderedDict
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import partial
 from typing import cast
 
 import orjson
 from sqlalchemy import Table, bindparam, delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from actors.domains import rules
 from actors.health import record_failure, record_successes, unavailable_domains
 from actors.keystore import signing_key
 from actors.models import Actor, Follow
@@ -47,6 +49,7 @@ class _Job:
     inbox_uri: str
     domain: str
     attempts: int
+    despite_policy: bool = False
 
 
 @dataclass(frozen=True)
@@ -62,6 +65,7 @@ class DeliveryWorker:
         self.per_host = svc.settings.delivery_per_host
         self._slots = asyncio.Semaphore(self.concurrency)
         self._hosts: dict[str, asyncio.Semaphore] = {}
+        self._busy: Counter[str] = Counter()  # claimed and not yet answered, per server
         self._bodies: OrderedDict[int, asyncio.Future[bytes]] = OrderedDict()
         self._keys: dict[int, asyncio.Future[SigningKey]] = {}
         self._outcomes: list[_Outcome] = []
@@ -102,6 +106,7 @@ class DeliveryWorker:
         while True:
             jobs = await self._claim(2 * self.concurrency)
             if not jobs:
+                await self._flush()  # what was claimed and not sent (cancelled, spent)
                 break
             total += len(jobs)
             self._start(jobs)
@@ -120,6 +125,10 @@ class DeliveryWorker:
             lease_for=timedelta(seconds=self.svc.settings.lease_seconds),
             limit=limit,
             count_attempt=True,
+            # Per-server limits apply to what is claimed, not only to open connections: a
+            # server that hangs holds at most `per_host` places in the window, never all.
+            per_group=(Delivery.domain, self.per_host),
+            where=[Delivery.domain.not_in(full)] if (full := self._full_hosts()) else [],
         )
         if not ids:
             return []
@@ -133,26 +142,47 @@ class DeliveryWorker:
                         Delivery.inbox_uri,
                         Delivery.domain,
                         Delivery.attempts,
+                        Delivery.despite_policy,
                     )
                     .join(OutboxActivity, OutboxActivity.id == Delivery.activity_id)
                     .where(Delivery.id.in_(ids), Delivery.lease == lease)
                 )
             ).all()
-        jobs = [_Job(r[0], lease, r[1], r[2], r[3], r[4], r[5]) for r in rows]
-        spent = [job for job in jobs if job.attempts > MAX_ATTEMPTS]
-        for job in spent:  # its every allowed attempt was claimed already: never send again
-            self._outcomes.append(
-                _Outcome(
-                    job, DeliveryResult(status=None, error="no attempts left", is_refused=True)
+        jobs = [_Job(r[0], lease, r[1], r[2], r[3], r[4], r[5], r[6]) for r in rows]
+        # Checked again at send time, by whichever process sends: a block or the allowlist may
+        # have changed since the row was queued, perhaps by another process.
+        policy = await rules(self.svc)
+        ready = []
+        for job in jobs:
+            reason = None
+            if job.attempts > MAX_ATTEMPTS:  # every allowed attempt was claimed already
+                reason = "no attempts left"
+            elif policy.is_refused(job.domain) and not job.despite_policy:
+                reason = f"cancelled: {job.domain} is blocked or not on the allowlist"
+            if reason is None:
+                ready.append(job)
+            else:
+                self._outcomes.append(
+                    _Outcome(job, DeliveryResult(status=None, error=reason, is_refused=True))
                 )
-            )
-        return [job for job in jobs if job.attempts <= MAX_ATTEMPTS]
+        return ready
+
+    def _full_hosts(self) -> list[str]:
+        return sorted(d for d, n in self._busy.items() if n >= self.per_host)[:1000]
 
     def _start(self, jobs: list[_Job]) -> None:
         for job in jobs:
+            self._busy[job.domain] += 1
             task = asyncio.create_task(self._deliver(job))
             self._inflight.add(task)
             task.add_done_callback(self._inflight.discard)
+            task.add_done_callback(partial(self._done_with, job.domain))
+
+    def _done_with(self, domain: str, _task: object = None) -> None:
+        self._busy[domain] -= 1
+        if self._busy[domain] <= 0:
+            del self._busy[domain]
+            self._hosts.pop(domain, None)  # nothing left for it: no state kept per server
 
     def _room(self) -> int:
         """Free places in the claim window; deliveries in the slow lane do not count."""

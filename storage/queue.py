@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
-from sqlalchemy import ColumnElement, or_, select, update
+from sqlalchemy import ColumnElement, func, or_, select, update
 from sqlalchemy.orm import InstrumentedAttribute
 
 from storage.database import Database
@@ -42,22 +42,38 @@ async def claim(
     limit: int,
     where: Sequence[ColumnElement[bool]] = (),
     count_attempt: bool = False,
+    per_group: tuple[InstrumentedAttribute[Any], int] | None = None,
 ) -> tuple[str, list[int]]:
     """Lease up to `limit` due rows; returns (lease, ids). With `count_attempt`, the claim
     itself adds one to the row's `attempts`: an attempt counts from the moment it may be made,
-    so a worker that dies (or cannot record what happened) never gets a free retry."""
+    so a worker that dies (or cannot record what happened) never gets a free retry.
+    With `per_group` (a column and a number), at most that many rows of each value of the column
+    are taken: one server's backlog cannot fill the claim and hold up every other server's."""
     lease = new_lease()
-    due = (
-        select(table.id)
-        .where(
-            table.state == ready_state,
-            table.next_attempt_at <= now,
-            or_(table.locked_until.is_(None), table.locked_until < now),
-            *where,
-        )
-        .order_by(table.next_attempt_at, table.id)
-        .limit(limit)
+    conditions = (
+        table.state == ready_state,
+        table.next_attempt_at <= now,
+        or_(table.locked_until.is_(None), table.locked_until < now),
+        *where,
     )
+    if per_group is None:
+        candidates = select(table.id).where(*conditions)
+    else:
+        column, most = per_group
+        ranked = (
+            select(
+                table.id.label("id"),
+                func.row_number()
+                .over(partition_by=column, order_by=(table.next_attempt_at, table.id))
+                .label("rank"),
+            )
+            .where(*conditions)
+            .subquery()
+        )
+        candidates = select(table.id).where(
+            table.id.in_(select(ranked.c.id).where(ranked.c.rank <= most))
+        )
+    due = candidates.order_by(table.next_attempt_at, table.id).limit(limit)
     if not db.is_sqlite:
         due = due.with_for_update(skip_locked=True)
     async with db.transaction() as session:

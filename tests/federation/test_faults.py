@@ -490,3 +490,45 @@ async def test_a_row_is_never_sent_more_often_than_the_schedule_allows(tmp_path:
         assert row is not None
         assert len(s.peer.deliveries()) == MAX_ATTEMPTS
         assert row.state == DeliveryState.failed
+
+
+async def test_a_hanging_server_with_many_inboxes_cannot_stall_the_others(tmp_path: Path) -> None:
+    """200 follower inboxes on one server that accepts and never answers: it holds at most its
+    per-server share of the claim window, so every other server's deliveries go at once."""
+    async with asgi_instance(
+        tmp_path, fetch_timeout=60.0, run_workers=False, delivery_concurrency=16
+    ) as instance:
+        union = await make_actor(instance.svc, "union")
+        async with Peer().running() as hanging, Peer().running() as healthy:
+            hanging.inbox_delay = 120
+            inboxes = [f"{hanging.base_url}/users/h{n}/inbox" for n in range(200)]
+            inboxes += [f"{healthy.base_url}/users/f{n}/inbox" for n in range(40)]
+            async with instance.svc.db.transaction() as session:
+                await enqueue(
+                    session,
+                    instance.svc,
+                    union,
+                    {"type": "Create", "actor": union.uri, "object": f"{union.uri}/n"},
+                    inboxes,
+                )
+            stop = asyncio.Event()
+            running = asyncio.create_task(DeliveryWorker(instance.svc).run(stop))
+            healthy_done = await eventually(
+                lambda: rows(
+                    instance,
+                    Delivery,
+                    Delivery.domain == healthy.host,
+                    Delivery.state == DeliveryState.delivered,
+                ),
+                until=lambda n: n == 40,
+                timeout=5,
+            )
+            hanging_claimed = await rows(
+                instance, Delivery, Delivery.domain == hanging.host, Delivery.lease.is_not(None)
+            )
+            stop.set()
+            running.cancel()
+            await asyncio.gather(running, return_exceptions=True)
+
+    assert healthy_done == 40
+    assert hanging_claimed <= 2 * instance.settings.delivery_per_host

@@ -101,11 +101,9 @@ async def test_the_join_form_is_limited_per_client(s: Site) -> None:
 
 
 @pytest.mark.parametrize("trusted", ["", "127.0.0.1"])
-async def test_forwarded_for_counts_only_from_trusted_proxies(
-    tmp_path: Path, trusted: str
-) -> None:
-    overrides = {"trusted_proxies": (trusted,)} if trusted else {}
-    async with served_instance(tmp_path, **overrides) as instance:
+async def test_forwarded_for_counts_only_from_trusted_proxies(tmp_path: Path, trusted: str) -> None:
+    proxies = (trusted,) if trusted else ()
+    async with served_instance(tmp_path, trusted_proxies=proxies) as instance:
         await seed(instance)
         async with httpx.AsyncClient(base_url=instance.base_url) as http:
             statuses = []

@@ -12,6 +12,7 @@ from accounts.sessions import Identity
 from actors.domains import forget_rules, list_policies, remove_policy, set_policy
 from actors.models import Actor, DomainPolicyKind, Follow, FollowState
 from inbox.models import Report
+from outbox.blocks import block_domain
 from outbox.follows import accept_follow, list_followers, reject_follow
 from runtime.services import services
 from storage.meta import get_meta, set_meta
@@ -84,13 +85,15 @@ async def domain_view(request: Request, identity: Identity) -> Response:
     form = form_of(request)
     action = field_text(form, "action")
     try:
+        if action == "block":
+            await block_domain(svc, field_text(form, "domain"), field_text(form, "note"))
         async with svc.db.transaction() as session:
-            if action in ("block", "allow"):
+            if action == "allow":
                 await set_policy(
                     session,
                     svc.clock,
                     field_text(form, "domain"),
-                    DomainPolicyKind(action),
+                    DomainPolicyKind.allow,
                     field_text(form, "note"),
                 )
             elif action in ("unblock", "disallow"):
