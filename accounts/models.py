@@ -59,8 +59,10 @@ class Session(Base):
 
 
 class LoginThrottle(Base):
-    """Failed logins per account since its last good one (no IP addresses kept). It never locks
-    the account: guessers are slowed per client instead (docs/security.md, "Logins")."""
+    """Failed logins per account since its last good one (no IP addresses kept). Past a number
+    of failures, attempts from devices that never logged in to the account wait (`locked_until`,
+    growing with each failure); a device that did (its cookie) is never made to wait, so a
+    guesser cannot keep the editor out (docs/security.md)."""
 
     __tablename__ = "login_throttle"
 

@@ -61,14 +61,25 @@ async def log_in(
     *,
     code: str = "",
     secret_key: str = "",
+    known_device: bool = False,
 ) -> str:
     """Check the password; return a new session token (the cookie value), or raise
     `LoginRefused`. Failed attempts are counted in the caller's transaction, which must
-    commit even on refusal: use `attempt_login`."""
+    commit even on refusal: use `attempt_login`.
+
+    Per account: after `ACCOUNT_FREE_FAILURES` failures (from anywhere), each further one makes
+    devices that never logged in to this account wait longer (2 s, 4 s, … 15 min); a
+    `known_device` (one that logged in to it before) never waits. Guessers are also slowed per
+    client (web.desk.common.LoginGuard)."""
     now = clock.now()
-    # Failures are counted per account (for the admins to see), but never lock it: a lock
-    # would let anyone keep an editor out. Guessers are slowed per client (web.desk.common).
     throttle = await session.get(LoginThrottle, username[:64])
+    if (
+        not known_device
+        and throttle is not None
+        and throttle.locked_until is not None
+        and throttle.locked_until > now
+    ):
+        raise LoginRefused("too many failed attempts: try again in a few minutes")
     user = await session.scalar(
         select(User).where(User.username == username, User.disabled_at.is_(None))
     )
@@ -82,6 +93,9 @@ async def log_in(
             throttle = LoginThrottle(username=username[:64], failures=0)
             session.add(throttle)
         throttle.failures += 1
+        if throttle.failures >= ACCOUNT_FREE_FAILURES:
+            extra = throttle.failures - ACCOUNT_FREE_FAILURES
+            throttle.locked_until = now + min(timedelta(seconds=2 ** min(extra + 1, 20)), MAX_WAIT)
         await session.flush()
         raise LoginRefused("wrong name, password or code")
     if throttle is not None:
@@ -126,6 +140,20 @@ async def identify(session: AsyncSession, clock: Clock, token: str | None) -> Id
     )
 
 
+ACCOUNT_FREE_FAILURES = 10
+MAX_WAIT = timedelta(minutes=15)
+
+
+def device_token(secret_key: str, username: str) -> str:
+    """What a device that logged in to `username` keeps (a cookie): proof it did, nothing more."""
+    mac = hmac.new(secret_key.encode(), f"login-device:{username}".encode(), hashlib.sha256)
+    return f"{username}:{mac.hexdigest()[:32]}"
+
+
+def is_known_device(secret_key: str, username: str, cookie: str | None) -> bool:
+    return cookie is not None and hmac.compare_digest(cookie, device_token(secret_key, username))
+
+
 def csrf_matches(identity: Identity, submitted: str | None) -> bool:
     return submitted is not None and hmac.compare_digest(identity.csrf_token, submitted)
 
@@ -138,6 +166,7 @@ async def attempt_login(
     *,
     code: str = "",
     secret_key: str = "",
+    known_device: bool = False,
 ) -> str:
     """`log_in` in its own transaction that commits the failure count even when refusing."""
     refusal: LoginRefused | None = None
@@ -145,7 +174,13 @@ async def attempt_login(
     async with db.transaction() as session:
         try:
             token = await log_in(
-                session, clock, username, password, code=code, secret_key=secret_key
+                session,
+                clock,
+                username,
+                password,
+                code=code,
+                secret_key=secret_key,
+                known_device=known_device,
             )
         except LoginRefused as exc:
             refusal = exc

@@ -4,6 +4,7 @@ DeliveryFailureTracker); any success, or any request from that server, makes it 
 
 from __future__ import annotations
 
+import time
 from datetime import datetime
 
 from sqlalchemy import insert, select, update
@@ -72,8 +73,17 @@ async def unavailable_domains(session: AsyncSession) -> set[str]:
     return set(rows)
 
 
+RELOAD_SECONDS = 30.0
+
+
 async def mark_seen(svc: Services, domain: str) -> None:
-    """A request from `domain` arrived: if we had given up on it, it is back."""
+    """A request from `domain` arrived: if we had given up on it, it is back. The set of servers
+    given up on is read from the database every `RELOAD_SECONDS` (in any process: a web-only
+    process has no delivery worker to fill it)."""
+    if time.monotonic() - svc.unavailable_loaded_at > RELOAD_SECONDS:
+        async with svc.db.reader() as session:
+            svc.unavailable_domains = await unavailable_domains(session)
+        svc.unavailable_loaded_at = time.monotonic()
     if domain not in svc.unavailable_domains:
         return
     async with svc.db.transaction() as session:

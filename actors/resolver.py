@@ -39,10 +39,21 @@ class ResolveError(Exception):
 
 
 async def instance_signer(svc: Services) -> SigningKey:
-    """The key our instance actor signs fetches with."""
-    async with svc.db.transaction() as session:
-        actor = await ensure_instance_actor(session, svc.uris, svc.clock, svc.settings.secret_key)
-    return signing_key(actor, svc.settings.secret_key, svc.signing_keys)
+    """The key our instance actor signs fetches with: read once (start-up makes the actor), so
+    a fetch never takes the database's write lock."""
+    cached = svc.signing_keys.get(svc.uris.instance_actor())
+    if cached is not None:
+        return cached
+    async with svc.db.reader() as session:
+        actor = await session.scalar(select(Actor).where(Actor.kind == ActorKind.instance))
+    if actor is None:  # a database that was never started: make it
+        async with svc.db.transaction() as session:
+            actor = await ensure_instance_actor(
+                session, svc.uris, svc.clock, svc.settings.secret_key
+            )
+    key = signing_key(actor, svc.settings.secret_key, svc.signing_keys)
+    svc.signing_keys[svc.uris.instance_actor()] = key
+    return key
 
 
 async def fetch_remote_actor(svc: Services, uri: str) -> tuple[RemoteActor, dict[str, object]]:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections import Counter, OrderedDict
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -340,6 +341,7 @@ class DeliveryWorker:
                 for actor_id, inbox in gone_inboxes:
                     await _remove_gone_followers(session, actor_id, inbox)
                 self.svc.unavailable_domains = await unavailable_domains(session)
+                self.svc.unavailable_loaded_at = time.monotonic()
             # Counted once recorded: what callers (the CLI, benchmarks) wait for.
             self.delivered += sum(p["state"] == DeliveryState.delivered.value for p in params)
         except Exception:

@@ -77,6 +77,7 @@ class Services:
     key_refetched_at: dict[str, float] = field(default_factory=dict)
     public_keys: dict[str, CachedKey] = field(default_factory=dict)
     unavailable_domains: set[str] = field(default_factory=set)
+    unavailable_loaded_at: float = float("-inf")  # monotonic time the set was last read
     extras: dict[str, Any] = field(default_factory=dict)
 
 

@@ -253,15 +253,20 @@ async def network_feed(
         CurationItem.network_id == network.id, CurationItem.state == CurationState.boosted
     )
     total = await session.scalar(select(func.count()).select_from(CurationItem).where(boosted)) or 0
-    items = list(
-        await session.scalars(
-            select(CurationItem)
+    items = (  # the columns shown, not the stored Create activities
+        await session.execute(
+            select(
+                CurationItem.object_uri,
+                CurationItem.kind,
+                CurationItem.decided_by,
+                CurationItem.note,
+            )
             .where(boosted)
             .order_by(CurationItem.decided_at.desc(), CurationItem.id.desc())
             .offset((page - 1) * PER_PAGE)
             .limit(PER_PAGE)
         )
-    )
+    ).all()
     uris = [i.object_uri for i in items]
     local = {
         p.uri: p for p in await session.scalars(select(Post).where(Post.uri.in_(uris), *_listed()))

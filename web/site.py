@@ -404,13 +404,16 @@ async def join_page(request: Request, limiter: AttemptLimiter | None = None) -> 
             request.client.host if request.client else "?"
         ):
             wait = max(1, round(limiter.wait(request.client.host if request.client else "?")))
+            _ = pages(request).gettext(request)
             response = pages(request).render(
                 request,
                 "error.html",
                 {
-                    "title": "Too many applications",
-                    "message": "Too many applications were sent from here. "
-                    "Please wait a few minutes and send it again.",
+                    "title": _("Too many applications"),
+                    "message": _(
+                        "Too many applications were sent from here. "
+                        "Please wait a few minutes and send it again."
+                    ),
                 },
                 status_code=429,
                 headers={"Retry-After": str(wait)},

@@ -36,6 +36,13 @@ RUNTIME_WORDS = (
     _("Event"),
     _("Campaign for an imprisoned worker"),
     _("Reply"),
+    _("Page"),
+    _("Poll"),
+    _("Video"),
+    _("Audio"),
+    _("Image"),
+    _("Document"),
+    _("File"),
     # page titles and messages
     _("Bulletins"),
     _("Not found"),
@@ -50,4 +57,6 @@ RUNTIME_WORDS = (
     _("You may not do this."),
     _("wrong name, password or code"),
     _("too many failed attempts: try again in a few minutes"),
+    _("Too many applications"),
+    _("Too many applications were sent from here. Please wait a few minutes and send it again."),
 )

@@ -121,3 +121,22 @@ async def test_forwarded_for_counts_only_from_trusted_proxies(tmp_path: Path, tr
         assert 429 not in statuses
     else:  # rotating the header changes nothing
         assert statuses[10:] == [429, 429]
+
+
+async def test_guessing_from_many_clients_slows_new_devices_but_never_the_editors(
+    s: Site,
+) -> None:
+    base = s.instance.base_url
+    async with client_at(s, "127.0.0.7") as editor:  # the editor's phone, used before
+        assert (await try_login(editor, base, PASSWORD)).status_code == 303
+        editor.cookies.delete("hb_session", path="/desk")
+        for n in range(12):  # a botnet: each address guesses once
+            async with client_at(s, f"127.0.1.{n}") as bot:
+                assert (await try_login(bot, base, f"guess {n}")).status_code == 401
+        async with client_at(s, "127.0.0.99") as stranger:
+            new_device = await try_login(stranger, base, PASSWORD)
+        known_device = await try_login(editor, base, PASSWORD)
+
+    assert new_device.status_code == 401
+    assert "try again" in new_device.text.lower()
+    assert known_device.status_code == 303

@@ -201,3 +201,44 @@ async def test_remote_posts_of_every_shape_show_on_the_networks_pages(large: Ins
     assert boosted
     assert visible
     assert 'class="tags"' in html
+
+
+async def test_a_permalink_of_every_kind_answers_and_validates(
+    large: Instance, tmp_path: Path
+) -> None:
+    files = []
+    async with large.svc.db.reader() as session:
+        chosen = [
+            await session.scalar(
+                select(Post)
+                .where(
+                    Post.kind == kind,
+                    Post.state == PostState.published,
+                    Post.translation_of_id.is_(None),
+                )
+                .order_by(Post.id)
+                .offset(37)
+                .limit(1)
+            )
+            for kind in PostKind
+        ]
+        translated = await session.scalar(
+            select(Post).where(Post.translation_of_id.is_not(None)).limit(1)
+        )
+        replied = await session.scalar(select(Post).where(Post.in_reply_to_uri.is_not(None)))
+    posts = [p for p in (*chosen, translated, replied) if p is not None]
+    assert len(posts) == len(PostKind) + 2
+    for post in posts:
+        page = await large.http.get(f"/objects/{post.public_id}")
+        document = await large.http.get(f"/objects/{post.public_id}", headers=AS)
+
+        assert page.status_code == 200, post.kind
+        assert document.status_code == 200, post.kind  # public: unsigned, whatever the profile
+        files.append(tmp_path / f"post_{post.kind}_{post.public_id}.html")
+        files[-1].write_text(page.text, encoding="utf-8")
+        if post.kind == PostKind.event:
+            ics = await large.http.get(f"/objects/{post.public_id}/event.ics")
+            assert ics.status_code == 200
+            assert "BEGIN:VTIMEZONE" in ics.text
+
+    assert validate(files) == []

@@ -7,11 +7,19 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
-from accounts.sessions import LoginRefused, attempt_login, log_out
+from accounts.sessions import (
+    LoginRefused,
+    attempt_login,
+    device_token,
+    is_known_device,
+    log_out,
+)
 from runtime.services import services
 from web.desk.common import SESSION_COOKIE, LoginGuard, current_identity, same_origin
 from web.forms import anonymous_csrf, anonymous_csrf_ok, local_path, remember_csrf
 from web.pages import pages
+
+DEVICE_COOKIE = "hb_device"
 
 
 def login_routes(guard: LoginGuard) -> list[Route]:
@@ -43,6 +51,9 @@ def login_routes(guard: LoginGuard) -> list[Route]:
                         password,
                         code=code,
                         secret_key=svc.settings.secret_key,
+                        known_device=is_known_device(
+                            svc.settings.secret_key, username, request.cookies.get(DEVICE_COOKIE)
+                        ),
                     )
                 except LoginRefused as exc:
                     guard.failed(client, username.lower())
@@ -60,6 +71,15 @@ def login_routes(guard: LoginGuard) -> list[Route]:
                         path="/desk",
                         secure=svc.settings.scheme == "https",
                         max_age=14 * 86400,
+                    )
+                    redirect.set_cookie(  # this device logged in: it never waits (see log_in)
+                        DEVICE_COOKIE,
+                        device_token(svc.settings.secret_key, username),
+                        httponly=True,
+                        samesite="strict",
+                        path="/desk/login",
+                        secure=svc.settings.scheme == "https",
+                        max_age=365 * 86400,
                     )
                     return redirect
         response = pages(request).render(
