@@ -54,6 +54,10 @@ class Settings:
     # Reverse proxies whose X-Forwarded-For / X-Forwarded-Proto are believed (IPs or CIDRs);
     # empty: none, and every client is the address that connected.
     trusted_proxies: tuple[str, ...] = ()
+    # Back-pressure: above this many accepted-but-unprocessed activities the inbox answers 503
+    # with Retry-After (0: never).
+    max_inbox_backlog: int = 100_000
+    metrics: bool = False  # serve /metrics (Prometheus text format) for operators
     extra: Mapping[str, str] = field(default_factory=dict)
 
     # -- derived -------------------------------------------------------------------------------
@@ -112,7 +116,12 @@ class Settings:
             "secret_key": _secret_key(values.get("secret_key"), data_dir),
             "allow_private_network": allow_private,
         }
-        for name in ("authorized_fetch", "allowlist_mode", "run_workers"):
+        if "max_inbox_backlog" in values:
+            raw = str(values["max_inbox_backlog"]).strip()
+            if not raw.isdigit():
+                raise SettingsError(f"{PREFIX}MAX_INBOX_BACKLOG must be a whole number (0: none)")
+            kwargs["max_inbox_backlog"] = int(raw)
+        for name in ("authorized_fetch", "allowlist_mode", "run_workers", "metrics"):
             if name in values:
                 kwargs[name] = _parse_bool(name, values[name])
         for name in ("instance_name", "instance_description", "contact_email", "log_level"):

@@ -30,7 +30,7 @@ from network import relays
 from network import routes as network_routes
 from outbox import routes as outbox_routes
 from runtime.responses import error
-from web import pages, site, wellknown
+from web import operations, pages, site, wellknown
 from web.desk import moderation as desk_moderation
 from web.desk import network as desk_network
 from web.desk import publishing as desk_publishing
@@ -81,6 +81,7 @@ def build_routes(
     return [
         *inbox_routes(intake, relays.trusted_relay),  # first: the busiest routes
         *wellknown.routes,
+        *operations.routes,
         *site.site_routes(form_limiter),
         *login_routes(login_guard),
         *desk_publishing.routes,

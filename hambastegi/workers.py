@@ -12,6 +12,7 @@ from inbox.worker import InboxWorker
 from outbox.posts import publish_due
 from outbox.worker import DeliveryWorker
 from runtime.services import Services
+from storage.meta import set_meta
 
 log = logging.getLogger(__name__)
 
@@ -34,6 +35,28 @@ async def run_scheduler(svc: Services, stop: asyncio.Event) -> None:
             pass
 
 
+HEARTBEAT_SECONDS = 15.0
+
+
+async def beat(svc: Services, tasks: dict[str, asyncio.Task[None]], stop: asyncio.Event) -> None:
+    """Record, for each kind of worker still running here, that it is alive (`/healthz` reads
+    these, whichever process serves it)."""
+    while not stop.is_set():
+        now = svc.clock.now().isoformat()
+        try:
+            async with svc.db.transaction() as session:
+                for name, task in tasks.items():
+                    if not task.done():
+                        await set_meta(session, f"heartbeat:{name}", now)
+        except Exception:
+            log.warning("could not record the workers' heartbeat; will retry", exc_info=True)
+        try:
+            async with asyncio.timeout(HEARTBEAT_SECONDS):
+                await stop.wait()
+        except TimeoutError:
+            pass
+
+
 @asynccontextmanager
 async def run_workers(svc: Services, *, enabled: bool) -> AsyncIterator[None]:
     if not enabled:
@@ -45,7 +68,8 @@ async def run_workers(svc: Services, *, enabled: bool) -> AsyncIterator[None]:
         "deliveries": DeliveryWorker(svc).run(stop),
         "scheduler": run_scheduler(svc, stop),
     }
-    tasks = [asyncio.create_task(coro, name=f"worker-{name}") for name, coro in loops.items()]
+    named = {name: asyncio.create_task(coro, name=f"worker-{name}") for name, coro in loops.items()}
+    tasks = [*named.values(), asyncio.create_task(beat(svc, named, stop), name="worker-heartbeat")]
     try:
         yield
     finally:

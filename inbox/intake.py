@@ -17,6 +17,7 @@ from typing import Any, cast
 from sqlalchemy import Table
 from sqlalchemy.exc import SQLAlchemyError
 
+from inbox.backlog import Backlog
 from inbox.models import ReceivedActivity, ReceivedState
 from runtime.services import Services
 from storage.database import DatabaseUnavailable, insert_ignoring_duplicates
@@ -41,9 +42,11 @@ class InboxIntake:
         self._queue: asyncio.Queue[tuple[Arrival, asyncio.Future[bool]]] | None = None
         self._task: asyncio.Task[None] | None = None
         self._svc: Services | None = None
+        self.backlog = Backlog(limit=0)
 
     async def start(self, svc: Services) -> None:
         self._svc = svc
+        self.backlog = Backlog(limit=svc.settings.max_inbox_backlog)
         self._queue = asyncio.Queue()
         self._task = asyncio.create_task(self._write_forever(), name="inbox-intake")
 
@@ -60,7 +63,10 @@ class InboxIntake:
             raise DatabaseUnavailable("the inbox is not running")
         future: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
         await self._queue.put((arrival, future))
-        return await future
+        is_new = await future
+        if is_new:
+            self.backlog.accepted()
+        return is_new
 
     async def _write_forever(self) -> None:
         queue, svc = self._queue, self._svc

@@ -30,6 +30,7 @@ from federation.errors import InvalidDocument, SignatureError
 from federation.jsonparse import parse_json_object
 from federation.signatures import RequestParts
 from federation.vocab import get_id
+from inbox.backlog import RETRY_AFTER_SECONDS
 from inbox.intake import Arrival, InboxIntake
 from inbox.origin import OriginError, check_origin, involved_domains
 from runtime.responses import error
@@ -84,6 +85,12 @@ async def receive(
     is_relay: RelayCheck = no_relays,
 ) -> Response:
     svc = services(request)
+    if await intake.backlog.is_full(svc):  # before any work: the sender retries later
+        return error(
+            503,
+            "the inbox is catching up with what it accepted; try again later",
+            {"Retry-After": str(RETRY_AFTER_SECONDS)},
+        )
     try:
         arrival = await _check(request, svc, recipient, is_relay)
         if arrival is None:
