@@ -151,11 +151,15 @@ def device_token(secret_key: str, username: str) -> str:
 
 
 def is_known_device(secret_key: str, username: str, cookie: str | None) -> bool:
-    return cookie is not None and hmac.compare_digest(cookie, device_token(secret_key, username))
+    return cookie is not None and hmac.compare_digest(
+        cookie.encode(), device_token(secret_key, username).encode()
+    )
 
 
 def csrf_matches(identity: Identity, submitted: str | None) -> bool:
-    return submitted is not None and hmac.compare_digest(identity.csrf_token, submitted)
+    return submitted is not None and hmac.compare_digest(
+        identity.csrf_token.encode(), submitted.encode()
+    )
 
 
 async def attempt_login(

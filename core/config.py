@@ -118,7 +118,7 @@ class Settings:
         }
         if "max_inbox_backlog" in values:
             raw = str(values["max_inbox_backlog"]).strip()
-            if not raw.isdigit():
+            if not (raw.isascii() and raw.isdigit()):
                 raise SettingsError(f"{PREFIX}MAX_INBOX_BACKLOG must be a whole number (0: none)")
             kwargs["max_inbox_backlog"] = int(raw)
         for name in ("authorized_fetch", "allowlist_mode", "run_workers", "metrics"):

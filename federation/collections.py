@@ -54,6 +54,6 @@ def parse_page(raw: str | None) -> int | None:
         return None
     if raw == "true":
         return 1
-    if not raw.isdigit() or not 1 <= int(raw) <= 1_000_000:
+    if not (raw.isascii() and raw.isdigit()) or not 1 <= int(raw) <= 1_000_000:
         raise ValueError(f"page must be a positive whole number, got {raw!r}")
     return int(raw)

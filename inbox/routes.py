@@ -173,7 +173,7 @@ async def _check(
 async def _read_body(request: Request, limit: int) -> bytes:
     declared = request.headers.get("content-length")
     if declared is not None:
-        if not declared.isdigit():
+        if not (declared.isascii() and declared.isdigit()):
             raise _Refused(400, "malformed Content-Length")
         if int(declared) > limit:
             raise _Refused(413, f"the body is larger than {limit} bytes")

@@ -35,7 +35,9 @@ def remember_csrf(request: Request, response: Response, token: str) -> None:
 def anonymous_csrf_ok(request: Request, submitted: object) -> bool:
     cookie = request.cookies.get(CSRF_COOKIE)
     return (
-        isinstance(submitted, str) and bool(cookie) and hmac.compare_digest(str(cookie), submitted)
+        isinstance(submitted, str)
+        and bool(cookie)
+        and hmac.compare_digest(str(cookie).encode(), submitted.encode())
     )
 
 

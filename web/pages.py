@@ -37,7 +37,7 @@ def not_found(request: Request, message: str = "There is nothing at this address
 
 def _page(request: Request) -> int:
     raw = request.query_params.get("page", "1")
-    return int(raw) if raw.isdigit() and 0 < int(raw) < 10_000 else 1
+    return int(raw) if raw.isascii() and raw.isdigit() and 0 < int(raw) < 10_000 else 1
 
 
 async def actor_page(request: Request) -> Response:

@@ -3,6 +3,7 @@ bulletins, tags, search, feeds, and the "join the network" form."""
 
 from __future__ import annotations
 
+import re
 from datetime import date
 
 from sqlalchemy import select
@@ -12,7 +13,7 @@ from starlette.routing import Route
 
 from actors.directory import find_local
 from actors.models import Actor, ActorKind
-from content.hashtags import normalise_tag
+from content.hashtags import is_valid_tag, normalise_tag
 from content.i18n import INTERFACE_LANGUAGES, babel_locale
 from network.members import Application, MemberProfile, MembershipError, apply_to_join
 from outbox.fields_html import CAMPAIGN_STATUS, SECTOR_NAMES, STRIKE_STATUS, country_name
@@ -26,10 +27,12 @@ from web.forms import AttemptLimiter, anonymous_csrf, anonymous_csrf_ok, local_p
 from web.pages import not_found, pages
 from web.regionmap import REGION, render_map
 
+LANGUAGE_TAG = re.compile(r"[A-Za-z]{2,8}(?:-[A-Za-z0-9]{1,8}){0,3}")
+
 
 def _page(request: Request) -> int:
     raw = request.query_params.get("page", "1")
-    return int(raw) if raw.isdigit() and 0 < int(raw) < 10_000 else 1
+    return int(raw) if raw.isascii() and raw.isdigit() and 0 < int(raw) < 10_000 else 1
 
 
 def country_names_for(request: Request) -> dict[str, str]:
@@ -190,7 +193,7 @@ async def listing(request: Request, *, kind: str | None, template: str, title: s
             "total": total,
             "page": _page(request),
             "language": language,
-            "title": title,
+            "title": pages(request).gettext(request)(title),
             "languages": INTERFACE_LANGUAGES,
             "tag": None,
             "per_page": reading.PER_PAGE,
@@ -318,6 +321,8 @@ async def feed(request: Request) -> Response:
             title, link, language = (actor.display_name, actor.url or actor.uri, None)
         elif scope == "tag":
             tag = normalise_tag(name)
+            if not is_valid_tag(tag):
+                return not_found(request)
             entries, _t = await reading.public_posts(session, svc.uris.media, tag=tag, replies=True)
             title, link, language = (
                 f"#{tag} · {svc.settings.instance_name}",
@@ -325,6 +330,8 @@ async def feed(request: Request) -> Response:
                 None,
             )
         elif scope == "language":
+            if not LANGUAGE_TAG.fullmatch(name):
+                return not_found(request)
             entries, _t = await reading.public_posts(session, svc.uris.media, language=name[:12])
             title, link, language = (
                 f"{svc.settings.instance_name} ({name})",

@@ -33,7 +33,7 @@ class LoginGuard:
     Two limits, both in memory under salted hashes (no address is stored or logged):
     - per client, at most `per_client` attempts a minute, whatever the account;
     - per account *and client*, after `free_failures` failures each further attempt waits twice
-      as long as the one before (2 s, 4 s, … up to `max_wait`): the guesser slows down, while
+      as long as the one before (5 s, 10 s, … up to `max_wait`): the guesser slows down, while
       the editor, from any other client, logs in at once with the right password.
     Clients are told apart by the address uvicorn reports: `X-Forwarded-For` counts only from
     `HAMBASTEGI_TRUSTED_PROXIES` (docs/security.md)."""
@@ -50,7 +50,7 @@ class LoginGuard:
         self.clients.limit = self.per_client
         count, last = self.failures.get(self.clients.key(account, client), (0, 0.0))
         if count > self.free_failures:
-            pause = min(2.0 ** (count - self.free_failures), self.max_wait)
+            pause = min(5.0 * 2.0 ** (count - self.free_failures - 1), self.max_wait)
             left = pause - (time.monotonic() - last)
             if left > 0:
                 return left

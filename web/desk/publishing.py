@@ -117,7 +117,7 @@ def _parse_details(form: FormData, kind: str) -> dict[str, Any]:
                     actions.append({"label": label.strip() or url.strip(), "url": url.strip()})
             details[name] = actions
         elif name == "workers":
-            details[name] = int(value) if value.isdigit() else value
+            details[name] = int(value) if value.isascii() and value.isdigit() else value
         else:
             details[name] = value
     return details
