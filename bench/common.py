@@ -343,6 +343,7 @@ class LoadResult:
     p99_ms: float
     bad_status: int
     socket_errors: int
+    answered: int = 0  # responses wrk counted (with `done`, `requests` is the server's count)
 
     @property
     def per_second(self) -> float:
@@ -402,6 +403,7 @@ async def wrk(
                 p99_ms=data["p99_us"] / 1000,
                 bad_status=data["status_errors"],
                 socket_errors=data["socket_errors"],
+                answered=data["requests"],
             )
     raise RuntimeError(f"wrk failed ({started=}): {out.decode()} {err.decode()}")
 

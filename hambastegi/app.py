@@ -44,6 +44,12 @@ from web.templating import Pages
 log = logging.getLogger(__name__)
 
 
+def create_app_from_environment() -> Starlette:
+    """The app of one of `hambastegi serve --workers N`'s processes: settings from the
+    environment, as the command that started them had them."""
+    return create_app(Settings.from_env())
+
+
 def create_app(settings: Settings, *, clock: Clock | None = None) -> Starlette:
     """Build one instance. Calling it twice in one process is safe."""
     intake = InboxIntake()

@@ -10,6 +10,7 @@ import argparse
 import asyncio
 import getpass
 import logging
+import os
 import sys
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import replace
@@ -81,6 +82,13 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
     serve.add_argument("--web-only", action="store_true", help="do not run background workers here")
+    serve.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        metavar="N",
+        help="web processes sharing the port (state is shared through the database)",
+    )
 
     commands.add_parser("worker", help="run the background workers alone (to scale out)")
 
@@ -208,7 +216,15 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
     if args.command == "serve":
-        return _serve(replace(settings, run_workers=not args.web_only), args.host, args.port)
+        if not 1 <= args.workers <= 64:
+            print("error: --workers must be between 1 and 64", file=sys.stderr)
+            return 2
+        return _serve(
+            replace(settings, run_workers=not args.web_only),
+            args.host,
+            args.port,
+            processes=args.workers,
+        )
     if args.command == "worker":
         return _run(settings, _worker_forever)
     if args.command == "migrate":
@@ -297,7 +313,20 @@ def uvicorn_config(settings: Settings, host: str, port: int) -> uvicorn.Config:
     return uvicorn.Config(create_app(settings), host=host, port=port, **uvicorn_options(settings))
 
 
-def _serve(settings: Settings, host: str, port: int) -> int:
+def _serve(settings: Settings, host: str, port: int, *, processes: int = 1) -> int:
+    if processes > 1:
+        # Each process builds its own app from the environment (uvicorn starts them afresh);
+        # what they share (sessions, queues, domain rules, health) is in the database.
+        os.environ["HAMBASTEGI_RUN_WORKERS"] = "true" if settings.run_workers else "false"
+        uvicorn.run(
+            "hambastegi.app:create_app_from_environment",
+            factory=True,
+            host=host,
+            port=port,
+            workers=processes,
+            **uvicorn_options(settings),
+        )
+        return 0
     server = uvicorn.Server(uvicorn_config(settings, host, port))
     server.run()
     return 0 if server.started else 1

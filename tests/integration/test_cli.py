@@ -360,3 +360,56 @@ def test_following_a_blocked_or_unlisted_server_is_a_message_never_a_traceback(
     assert result.returncode == 1, result.stderr
     assert result.stderr.startswith("error: ")
     assert "Traceback" not in result.stderr + result.stdout
+
+
+def _children(pid: int) -> list[int]:
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if int(fields[1]) == pid:
+                found.append(int(entry.name))
+    return found
+
+
+def test_serve_runs_several_web_processes_on_one_port(cli_env: dict[str, str]) -> None:
+    import socket
+    import time
+    import urllib.request
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    env = {**cli_env, "HAMBASTEGI_BASE_URL": f"http://127.0.0.1:{port}"}
+    assert hb(env, "migrate").returncode == 0
+    assert hb(env, "actor", "create", "oil_workers").returncode == 0
+    server = subprocess.Popen(
+        [sys.executable, "-m", "hambastegi", "serve", "--workers", "2", "--web-only",
+         "--port", str(port)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    try:
+        deadline, status = time.monotonic() + 60, 0
+        while time.monotonic() < deadline and status != 200:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=5) as r:
+                    status = r.status
+            except OSError:
+                time.sleep(0.2)
+        answers = []
+        for _ in range(10):
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/actors/oil_workers") as r:
+                answers.append(r.status)
+        workers = _children(server.pid)
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+    assert status == 200
+    assert answers == [200] * 10
+    assert len(workers) >= 2  # uvicorn's supervisor and its two web processes
