@@ -4,7 +4,8 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 export HAMBASTEGI_DATA_DIR ?= ./data
-RUN_ENV := HAMBASTEGI_BASE_URL=http://127.0.0.1:8000 HAMBASTEGI_ALLOW_PRIVATE_NETWORK=true
+PORT ?= 8000
+RUN_ENV = HAMBASTEGI_BASE_URL=http://127.0.0.1:$(PORT) HAMBASTEGI_ALLOW_PRIVATE_NETWORK=true
 
 .PHONY: run setup test test-sqlite test-postgres test-federation test-interop lint fmt check bench migrate migration clean
 
@@ -16,10 +17,10 @@ $(STAMP): pyproject.toml
 
 setup: $(STAMP)
 
-run: $(STAMP)  ## install, migrate, seed the demo network, serve on http://127.0.0.1:8000
+run: $(STAMP)  ## install, migrate, seed the demo network, serve on http://127.0.0.1:$(PORT) (8000)
 	$(RUN_ENV) $(BIN)/hambastegi migrate
 	$(RUN_ENV) $(BIN)/hambastegi demo
-	$(RUN_ENV) $(BIN)/hambastegi serve --host 127.0.0.1 --port 8000
+	$(RUN_ENV) $(BIN)/hambastegi serve --host 127.0.0.1 --port $(PORT)
 
 test: $(STAMP) lint  ## install and run every test, on SQLite and on PostgreSQL
 	$(BIN)/python scripts/run_tests.py

@@ -9,10 +9,10 @@ from collections.abc import Sequence
 import pyotp
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from accounts.models import Grant, Role, User
+from accounts.models import Grant, Role, Session, User
 from actors.directory import ActorError, get_local
 from core.clock import Clock
 from core.sealing import seal, unseal
@@ -64,6 +64,18 @@ async def create_user(
     for role, names in ((Role.editor, editor_of), (Role.curator, curator_of)):
         for name in names:
             await grant(session, user, name, role)
+    return user
+
+
+async def set_password(session: AsyncSession, username: str, password: str) -> User:
+    """A new password for an account; its sessions end (whoever held one must log in again)."""
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise AccountError(f"the password must be at least {MIN_PASSWORD_LENGTH} characters long")
+    user = await session.scalar(select(User).where(User.username == username))
+    if user is None:
+        raise AccountError(f"no user named {username!r}")
+    user.password_hash = hash_password(password)
+    await session.execute(delete(Session).where(Session.user_id == user.id))
     return user
 
 

@@ -7,6 +7,7 @@ import argparse
 import asyncio
 import tempfile
 import time
+from collections.abc import Awaitable
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -38,36 +39,53 @@ async def run_all(only: set[int], directory: Path) -> list[Result]:
         result.seconds = time.perf_counter() - started
         return result
 
-    if 3 in only:
+    async def guarded(number: int, title: str, work: Awaitable[list[Result]]) -> None:
+        """Run one benchmark; if it cannot run, say why in its section and go on."""
         started = time.perf_counter()
-        results.append(timed(signatures.run(), started))
+        try:
+            for result in await work:
+                results.append(timed(result, started))
+        except Exception as exc:
+            progress(f"{number}. {title}: could not run ({exc.__class__.__name__}: {exc})")
+            failed = Result(number, title)
+            failed.notes.append(
+                f"This benchmark could not run: {exc.__class__.__name__}: {exc}"[:500]
+            )
+            results.append(timed(failed, started))
+
+    async def one(work: Awaitable[Result]) -> list[Result]:
+        return [await work]
+
+    if 3 in only:
+        await guarded(3, "Signatures", asyncio.to_thread(lambda: [signatures.run()]))
     if only & {1, 5}:
         tls = TestCA.create(directory)
         async with running_sink(fanout.HOSTS, tls, slow=fanout.SLOW_HOSTS) as sink:
             if 1 in only:
-                started = time.perf_counter()
-                database_dir = directory / "fanout-db"
-                database_dir.mkdir()
-                async with fresh_database("sqlite", database_dir, "fanout") as database:
-                    results.append(timed(await fanout.run(directory, database, tls, sink), started))
+
+                async def fan_out() -> list[Result]:
+                    database_dir = directory / "fanout-db"
+                    database_dir.mkdir()
+                    async with fresh_database("sqlite", database_dir, "fanout") as database:
+                        return [await fanout.run(directory, database, tls, sink)]
+
+                await guarded(1, "Fan-out", fan_out())
             if 5 in only and postgres:
-                started = time.perf_counter()
-                results.append(timed(await scaleout.run(directory, tls, sink), started))
-    under_load = None
+                await guarded(5, "Scale-out", one(scaleout.run(directory, tls, sink)))
+    under_load: float | None = None
     if only & {2, 6}:
-        started = time.perf_counter()
-        inbox_result, pages_result, figures = await inbox.run(directory, engines)
-        under_load = figures.get("rss_under_inbox_load")
-        if 2 in only:
-            results.append(timed(inbox_result, started))
-        if 6 in only:
-            results.append(pages_result)
+
+        async def inbox_and_pages() -> list[Result]:
+            nonlocal under_load
+            inbox_result, pages_result, figures = await inbox.run(directory, engines)
+            under_load = figures.get("rss_under_inbox_load")
+            return [r for n, r in ((2, inbox_result), (6, pages_result)) if n in only]
+
+        await guarded(2, "Inbox and pages", inbox_and_pages())
     if 4 in only:
-        started = time.perf_counter()
-        results.append(timed(await footprint.run(directory, under_load), started))
+        await guarded(4, "Footprint", one(footprint.run(directory, under_load)))
     if 7 in only:
-        started = time.perf_counter()
-        results.append(timed(await scale.run(directory), started))
+        await guarded(7, "Public pages at the size of real use", one(scale.run(directory)))
     return sorted(results, key=lambda r: r.number)
 
 

@@ -379,6 +379,7 @@ async def run(directory: Path, engines: list[str]) -> tuple[Result, Result, dict
             bare_port = free_port()
             runs = []
             two_processes: dict[str, InboxRun] = {}
+            bares: dict[str, LoadResult] = {}
             for engine in engines:
                 progress(f"2. inbox on {engine}: ours")
                 run_, page_loads = await inbox_run(
@@ -388,20 +389,15 @@ async def run(directory: Path, engines: list[str]) -> tuple[Result, Result, dict
                 if engine == "sqlite":
                     footprint["rss_under_inbox_load"] = run_.peak_rss
                     ours_pages = page_loads
+                progress(f"2. inbox on {engine}: bare Starlette, same requests (in turn)")
+                bares[engine] = await bare_inbox(directory, measured, port, bare_port)
                 progress(f"2. inbox on {engine}: two web processes (`serve --workers 2`)")
                 two_processes[engine], _pages = await inbox_run(
                     directory, engine, port, warmup, measured, None, processes=2
                 )
             assert runs[0].engine == "sqlite"
-            progress("2. inbox: bare Starlette, same requests")
             env = dict(os.environ)
             async with serving(bare_command(bare_port), env, bare_port):
-                bare = await wrk(
-                    f"http://127.0.0.1:{bare_port}/inbox",
-                    connections=CONNECTIONS,
-                    seconds=5,
-                    requests_file=measured_for(directory, measured, port, bare_port),
-                )
                 progress("6. pages: bare Starlette")
                 hello = directory / "hello.req"
                 write_requests(
@@ -411,6 +407,7 @@ async def run(directory: Path, engines: list[str]) -> tuple[Result, Result, dict
                     f"http://127.0.0.1:{bare_port}/", connections=50, seconds=3, requests_file=hello
                 )
     for r in runs:
+        bare = bares[r.engine]
         inbox.rows += [
             Row(
                 f"{r.engine}: activities accepted/s vs bare Starlette",
@@ -491,6 +488,17 @@ async def run(directory: Path, engines: list[str]) -> tuple[Result, Result, dict
     pages.notes.append("SQLite; wrk, 50 connections, 3 s each.")
     footprint["started_in"] = runs[0].started_in
     return inbox, pages, footprint
+
+
+async def bare_inbox(directory: Path, measured: Path, port: int, bare_port: int) -> LoadResult:
+    """Bare Starlette answering the same signed requests (its turn beside one of ours)."""
+    async with serving(bare_command(bare_port), dict(os.environ), bare_port):
+        return await wrk(
+            f"http://127.0.0.1:{bare_port}/inbox",
+            connections=CONNECTIONS,
+            seconds=5,
+            requests_file=measured_for(directory, measured, port, bare_port),
+        )
 
 
 def mean_body_bytes(requests_file: Path) -> float:

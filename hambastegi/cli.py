@@ -20,7 +20,7 @@ import uvicorn
 from sqlalchemy import select
 
 from accounts.models import User
-from accounts.users import AccountError, create_user, enable_totp, list_users
+from accounts.users import AccountError, create_user, enable_totp, list_users, set_password
 from actors.directory import ActorError, NewActor, create_local_actor, get_local, list_local
 from actors.domains import DomainBlocked
 from actors.keystore import SealedKeyError
@@ -36,7 +36,7 @@ from hambastegi import demo, demo_large, graph, network_cli, publishing
 from hambastegi.app import create_app
 from hambastegi.errors import CommandError
 from hambastegi.instance import StartupError, prepare_instance
-from hambastegi.schema import SchemaOutOfDate
+from hambastegi.schema import SchemaOutOfDate, stored_revision
 from hambastegi.wiring import instance_services
 from hambastegi.workers import run_workers
 from network.booster import CurationError
@@ -130,6 +130,13 @@ def build_parser() -> argparse.ArgumentParser:
         "--password-stdin", action="store_true", help="read the password from stdin"
     )
     user_commands.add_parser("list", help="list accounts")
+    passwd = user_commands.add_parser(
+        "passwd", help="set a new password for an account (its sessions end)"
+    )
+    passwd.add_argument("username")
+    passwd.add_argument(
+        "--password-stdin", action="store_true", help="read the password from stdin"
+    )
     totp = user_commands.add_parser(
         "totp", help="require a code from an authenticator app at login"
     )
@@ -236,6 +243,7 @@ def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
         ("user", "create"): lambda svc: _user_create(svc, args),
         ("user", "list"): _user_list,
         ("user", "totp"): lambda svc: _user_totp(svc, args.username),
+        ("user", "passwd"): lambda svc: _user_passwd(svc, args),
         ("demo", None): (
             demo_large.seed_large_and_report
             if getattr(args, "size", "small") == "large"
@@ -286,12 +294,19 @@ async def _migrate(settings: Settings) -> int:
     try:
         from hambastegi.migrate import upgrade  # noqa: PLC0415 - Alembic only for this command
 
+        before = await stored_revision(db)
         await upgrade(db)
+        after = await stored_revision(db)
     except OSError as exc:
         raise CommandError(f"cannot reach the database: {exc}") from exc
     finally:
         await db.dispose()
-    print("database schema is up to date")
+    if before is None:
+        print(f"created the database schema (revision {after})")
+    elif before != after:
+        print(f"upgraded the database schema from revision {before} to {after}")
+    else:
+        print(f"the database schema is up to date (revision {after})")
     return 0
 
 
@@ -397,6 +412,14 @@ async def _user_create(svc: Services, args: argparse.Namespace) -> int:
             curator_of=args.curator_of,
         )
         print(f"created user {user.username}{' (admin)' if user.is_admin else ''}")
+    return 0
+
+
+async def _user_passwd(svc: Services, args: argparse.Namespace) -> int:
+    password = _read_password(args.password_stdin)
+    async with svc.db.transaction() as session:
+        user = await set_password(session, args.username, password)
+    print(f"new password set for {user.username}; their sessions were ended")
     return 0
 
 

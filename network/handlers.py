@@ -14,6 +14,7 @@ from sqlalchemy import select, update
 from actors.models import Actor, ActorKind, Follow, FollowState
 from actors.resolver import ResolveError, resolve_actor
 from actors.software import learn_software
+from core.uris import authority
 from federation.documents import Activity, RemoteObjectData
 from federation.errors import FetchError, InvalidDocument
 from federation.vocab import PUBLIC, PUBLIC_FORMS, get_id
@@ -143,6 +144,9 @@ async def _own_thread_parent(
     parent_uri = data.in_reply_to
     if parent_uri is None or ctx.svc.uris.is_ours(parent_uri):
         return None
+    if authority(parent_uri) != authority(author.uri):
+        return None  # its own posts are on its own server: nothing elsewhere is fetched
+
     async with ctx.svc.db.reader() as session:
         held = await session.scalar(select(RemoteObject.id).where(RemoteObject.uri == parent_uri))
     if held is not None:

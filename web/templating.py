@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 
 import jinja2
 from babel import Locale
-from babel.dates import format_date, format_datetime
+from babel.dates import format_date, format_datetime, format_time, get_timezone_name
 from babel.numbers import format_decimal
 from starlette.requests import Request
 from starlette.responses import HTMLResponse
@@ -88,7 +88,11 @@ def event_time(context: Any, iso: str, zone_name: str) -> str:
     """In the event's own time zone (the page script adds the reader's local time)."""
     zone = ZoneInfo(zone_name)
     moment = datetime.fromisoformat(iso).astimezone(zone)
-    return f"{format_datetime(moment, 'full', tzinfo=zone, locale=_locale(context))}"
+    locale = _locale(context)
+    day = format_date(moment.date(), "full", locale=locale)
+    time = format_time(moment, "short", tzinfo=zone, locale=locale)  # no seconds
+    joined = str(locale.datetime_formats["medium"]).replace("'", "").format(time, day)
+    return f"{joined} ({get_timezone_name(moment, 'long', locale=locale)})"
 
 
 @dataclass

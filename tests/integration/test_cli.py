@@ -413,3 +413,31 @@ def test_serve_runs_several_web_processes_on_one_port(cli_env: dict[str, str]) -
     assert status == 200
     assert answers == [200] * 10
     assert len(workers) >= 2  # uvicorn's supervisor and its two web processes
+
+
+def test_migrate_says_what_it_did(cli_env: dict[str, str]) -> None:
+    first, again = hb(cli_env, "migrate"), hb(cli_env, "migrate")
+
+    assert first.returncode == 0, first.stderr
+    assert "created the database schema" in first.stdout
+    assert "up to date" in again.stdout
+
+
+def test_a_password_is_changed_from_the_command_line(cli_env: dict[str, str]) -> None:
+    assert hb(cli_env, "migrate").returncode == 0
+    assert (
+        hb(cli_env, "user", "create", "editor", "--password-stdin", stdin="first long password\n")
+    ).returncode == 0
+
+    short = hb(cli_env, "user", "passwd", "editor", "--password-stdin", stdin="short\n")
+    nobody = hb(cli_env, "user", "passwd", "ghost", "--password-stdin", stdin="x" * 20 + "\n")
+    changed = hb(
+        cli_env, "user", "passwd", "editor", "--password-stdin", stdin="second long password\n"
+    )
+
+    assert short.returncode == 1
+    assert "at least" in short.stderr
+    assert nobody.returncode == 1
+    assert "no user named 'ghost'" in nobody.stderr
+    assert changed.returncode == 0, changed.stderr
+    assert "new password set for editor" in changed.stdout

@@ -247,7 +247,8 @@ async def compose_view(request: Request, identity: Identity) -> Response:
         if not allowed:
             raise Forbidden("That post does not exist, or your organisation cannot use it here.")
     values = {k: str(v) for k, v in params.items() if isinstance(v, str)}
-    values.setdefault("language", actor.language or svc.settings.default_language)
+    if not translation_of:  # a translation is in another language: the editor says which
+        values.setdefault("language", actor.language or svc.settings.default_language)
     context = {
         "actors": actors,
         "actor": actor,
