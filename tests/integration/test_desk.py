@@ -223,7 +223,7 @@ async def test_an_editor_edits_and_deletes_a_post(s: Site) -> None:
     )
     deleted = await s.http.post(
         f"/desk/posts/{post.public_id}/delete",
-        data={"csrf": token},
+        data={"csrf": token, "confirm": "yes"},
         headers={"Origin": s.instance.base_url},
         follow_redirects=False,
     )
@@ -332,3 +332,26 @@ async def test_an_admin_blocks_a_server_from_the_desk(s: Site) -> None:
         [policy] = list(await session.scalars(select(DomainPolicy)))
     assert (policy.domain, policy.policy, policy.note) == ("spam.example", "block", "spam")
     assert "spam.example" in (await s.http.get("/desk/moderation")).text
+
+
+async def test_delete_everywhere_asks_first_and_says_what_it_does(s: Site) -> None:
+    await log_in(s, "editor")
+    post = s.posts["strike"]
+    token = await csrf(s)
+
+    asked = await s.http.get(f"/desk/posts/{post.public_id}/delete")
+    unconfirmed = await s.http.post(
+        f"/desk/posts/{post.public_id}/delete",
+        data={"csrf": token},
+        headers={"Origin": s.instance.base_url},
+        follow_redirects=False,
+    )
+    async with s.instance.svc.db.reader() as session:
+        kept = await session.get(Post, post.id)
+
+    assert asked.status_code == 200
+    assert "410" in asked.text
+    assert 'name="confirm" value="yes"' in asked.text
+    assert unconfirmed.status_code == 200  # asked again, nothing deleted
+    assert kept is not None
+    assert kept.state == "published"

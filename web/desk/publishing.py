@@ -23,6 +23,7 @@ from outbox.posts import create_post, delete_post, edit_post, may_see, same_orga
 from outbox.status import delivery_status, retry_now
 from runtime.services import services
 from web.desk.common import Forbidden, desk_view, done, field_text, form_of, render
+from web.pages import pages
 from web.site import country_names_for
 
 LIST_FIELDS = {"demands", "sources", "charges"}
@@ -299,8 +300,17 @@ async def post_view(request: Request, identity: Identity) -> Response:
     async with svc.db.reader() as session:
         hosts = await delivery_status(session, post)
         actor = await session.get(Actor, post.actor_id)
+    _ = pages(request).gettext(request)
+    notice = (
+        _("Deleted: a Delete is on its way to every server that had this post.")
+        if request.query_params.get("deleted") == "1"
+        else ""
+    )
     return render(
-        request, identity, "desk/post.html", {"post": post, "actor": actor, "hosts": hosts}
+        request,
+        identity,
+        "desk/post.html",
+        {"post": post, "actor": actor, "hosts": hosts, "notice": notice},
     )
 
 
@@ -341,12 +351,17 @@ async def edit_view(request: Request, identity: Identity) -> Response:
 
 
 async def delete_view(request: Request, identity: Identity) -> Response:
+    """Ask first (GET, or a POST without `confirm=yes`): say what deleting does; then delete."""
     post = await _own_post(request, identity)
+    if request.method != "POST" or field_text(form_of(request), "confirm") != "yes":
+        async with services(request).db.reader() as session:
+            actor = await session.get(Actor, post.actor_id)
+        return render(request, identity, "desk/confirm_delete.html", {"post": post, "actor": actor})
     try:
         await delete_post(services(request), post.public_id)
     except PostError as exc:
         raise Forbidden(str(exc)) from exc
-    return done(f"/desk/posts/{post.public_id}")
+    return done(f"/desk/posts/{post.public_id}?deleted=1")
 
 
 async def retry_view(request: Request, identity: Identity) -> Response:
@@ -367,6 +382,6 @@ routes = [
         desk_view(edit_view),
         methods=["GET", "POST"],
     ),
-    Route("/desk/posts/{post_id}/delete", desk_view(delete_view), methods=["POST"]),
+    Route("/desk/posts/{post_id}/delete", desk_view(delete_view), methods=["GET", "POST"]),
     Route("/desk/posts/{post_id}/retry", desk_view(retry_view), methods=["POST"]),
 ]
