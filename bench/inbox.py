@@ -485,7 +485,10 @@ async def run(directory: Path, engines: list[str]) -> tuple[Result, Result, dict
                 "bare Starlette hello, same uvicorn settings",
             )
         )
-    pages.notes.append("SQLite; wrk, 50 connections, 3 s each.")
+    pages.notes.append(
+        "SQLite; wrk, 50 connections, 3 s each; the page cache on (its default, 10 s): "
+        "benchmark 7 compares rendering with and without it."
+    )
     footprint["started_in"] = runs[0].started_in
     return inbox, pages, footprint
 

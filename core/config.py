@@ -58,6 +58,7 @@ class Settings:
     # with Retry-After (0: never).
     max_inbox_backlog: int = 100_000
     metrics: bool = False  # serve /metrics (Prometheus text format) for operators
+    page_cache_seconds: float = 10.0  # how long anonymous pages are reused (0: never)
     extra: Mapping[str, str] = field(default_factory=dict)
 
     # -- derived -------------------------------------------------------------------------------
@@ -149,6 +150,15 @@ class Settings:
         ):
             if name in values:
                 kwargs[name] = _parse_positive_int(name, values[name])
+        if "page_cache_seconds" in values:
+            raw = str(values["page_cache_seconds"]).strip()
+            try:
+                seconds = float(raw)
+            except ValueError:
+                seconds = -1.0
+            if not 0 <= seconds <= 3600:
+                raise SettingsError(f"{PREFIX}PAGE_CACHE_SECONDS must be 0 to 3600 seconds")
+            kwargs["page_cache_seconds"] = seconds
         for name in ("fetch_timeout", "connect_timeout", "poll_seconds", "lease_seconds"):
             if name in values:
                 kwargs[name] = _parse_positive_float(name, values[name])
@@ -182,6 +192,7 @@ class Settings:
                 allow_private_network=True,
                 database_schema=database_schema,
                 poll_seconds=0.05,
+                page_cache_seconds=0.0,  # tests read what they just wrote; the cache has its own
             ),
             **overrides,
         )

@@ -39,6 +39,7 @@ from web.desk.login import login_routes
 from web.forms import AttemptLimiter
 from web.middleware import SecurityHeaders
 from web.negotiation import negotiate
+from web.pagecache import PageCache
 from web.templating import Pages
 
 log = logging.getLogger(__name__)
@@ -76,7 +77,11 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> Starlette:
     return Starlette(
         routes=build_routes(intake, LoginGuard(), AttemptLimiter(limit=5, window=600)),
         lifespan=lifespan,
-        middleware=[Middleware(SecurityHeaders), Middleware(GZipMiddleware, minimum_size=1024)],
+        middleware=[
+            Middleware(PageCache, seconds=settings.page_cache_seconds),
+            Middleware(SecurityHeaders),
+            Middleware(GZipMiddleware, minimum_size=1024),
+        ],
         exception_handlers={HTTPException: _http_error},
     )
 
