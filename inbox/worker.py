@@ -72,28 +72,33 @@ class InboxWorker:
         )
         if not ids:
             return 0
-        async with self.svc.db.reader() as session:
-            rows = (
-                await session.execute(
-                    select(ReceivedActivity.id, ReceivedActivity.actor_uri)
-                    .where(ReceivedActivity.id.in_(ids))
+        async with self.svc.db.reader() as session:  # the whole batch in one read
+            rows = list(
+                await session.scalars(
+                    select(ReceivedActivity)
+                    .where(ReceivedActivity.id.in_(ids), ReceivedActivity.lease == lease)
                     .order_by(ReceivedActivity.id)
                 )
-            ).all()
-        by_actor: dict[str, list[int]] = defaultdict(list)
-        for row_id, actor_uri in rows:
-            by_actor[actor_uri].append(row_id)
-        await asyncio.gather(*(self._actor_rows(row_ids, lease) for row_ids in by_actor.values()))
+            )
+        by_actor: dict[str, list[ReceivedActivity]] = defaultdict(list)
+        for row in rows:
+            by_actor[row.actor_uri].append(row)
+        await asyncio.gather(
+            *(self._actor_rows(actor_rows, lease) for actor_rows in by_actor.values())
+        )
         return len(ids)
 
-    async def _actor_rows(self, row_ids: list[int], lease: str) -> None:
+    async def _actor_rows(self, rows: list[ReceivedActivity], lease: str) -> None:
         async with self._parallel:
-            for row_id in row_ids:
-                await self.process(row_id, lease)
+            for row in rows:
+                await self.process(row.id, lease, row=row)
 
-    async def process(self, row_id: int, lease: str) -> None:
-        async with self.svc.db.reader() as session:
-            row = await session.get(ReceivedActivity, row_id)
+    async def process(
+        self, row_id: int, lease: str, *, row: ReceivedActivity | None = None
+    ) -> None:
+        if row is None:
+            async with self.svc.db.reader() as session:
+                row = await session.get(ReceivedActivity, row_id)
         if row is None or row.lease != lease:
             return
         ctx = InboxContext(

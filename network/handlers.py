@@ -68,11 +68,16 @@ def network_handlers(base: Mapping[str, Handler]) -> dict[str, Handler]:
 
 async def _followed_by_us(svc: Services, actor_uri: str) -> bool:
     async with svc.db.reader() as session:
-        found = await session.scalar(
-            select(Follow.id)
-            .join(Actor, Actor.id == Follow.followed_id)
-            .where(Actor.uri == actor_uri, Follow.state == FollowState.accepted)
-        )
+        return await _follows(session, actor_uri)
+
+
+async def _follows(session: Any, actor_uri: str) -> bool:
+    """Does one of ours follow this actor (an accepted follow)?"""
+    found = await session.scalar(
+        select(Follow.id)
+        .join(Actor, Actor.id == Follow.followed_id)
+        .where(Actor.uri == actor_uri, Follow.state == FollowState.accepted)
+    )
     return found is not None
 
 
@@ -111,18 +116,19 @@ async def handle_create(ctx: InboxContext, activity: Activity) -> None:
     if data.attributed_to != activity.actor_uri:
         raise Ignored("the object is attributed to someone else")
     author = await ctx.actor(activity.actor_uri)
-    async with ctx.svc.db.reader() as session:
+    async with ctx.svc.db.reader() as session:  # every question in one read
         is_member = bool(await memberships_of(session, author.id))
         from_subscriber = ctx.recipient == relays.RELAY_USERNAME and await _approved_subscriber(
             session, author
         )
-    if not (
-        is_member
-        or from_subscriber
-        or ctx.relayed_by
-        or await _followed_by_us(ctx.svc, author.uri)
-        or await base_create.concerns_us(ctx, data)
-    ):
+        wanted = (
+            is_member
+            or from_subscriber
+            or ctx.relayed_by
+            or await _follows(session, author.uri)
+            or await base_create.concerns_us(ctx, data, session)
+        )
+    if not wanted:
         raise Ignored("not from a member or someone we follow, and not about us")
     parent = await _own_thread_parent(ctx, data, author) if is_member else None
     async with ctx.effect() as session:

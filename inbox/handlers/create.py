@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from actors.models import Actor
 from federation.documents import Activity, RemoteObjectData, parse_object
@@ -25,24 +26,27 @@ async def object_of(ctx: InboxContext, activity: Activity) -> RemoteObjectData:
         raise Ignored(f"not a post we can keep: {exc}") from exc
 
 
-async def concerns_us(ctx: InboxContext, data: RemoteObjectData) -> bool:
-    """A reply to one of our published posts, or a mention of / address to one of our actors."""
+async def concerns_us(
+    ctx: InboxContext, data: RemoteObjectData, session: AsyncSession | None = None
+) -> bool:
+    """A reply to one of our published posts, or a mention of / address to one of our actors
+    (in `session` when the caller has one open)."""
+    if session is None:
+        async with ctx.svc.db.reader() as own:
+            return await concerns_us(ctx, data, own)
     uris = ctx.svc.uris
-    async with ctx.svc.db.reader() as session:
-        if data.in_reply_to and uris.is_ours(data.in_reply_to):
-            replied = await session.scalar(
-                select(Post.id).where(
-                    Post.uri == data.in_reply_to, Post.state == PostState.published
-                )
-            )
-            if replied is not None:
-                return True
-        named = [u for u in (*data.mentions, *data.to, *data.cc) if uris.is_ours(u)]
-        if named:
-            ours = await session.scalar(
-                select(Actor.id).where(Actor.uri.in_(named), Actor.kind != "remote")
-            )
-            return ours is not None
+    if data.in_reply_to and uris.is_ours(data.in_reply_to):
+        replied = await session.scalar(
+            select(Post.id).where(Post.uri == data.in_reply_to, Post.state == PostState.published)
+        )
+        if replied is not None:
+            return True
+    named = [u for u in (*data.mentions, *data.to, *data.cc) if uris.is_ours(u)]
+    if named:
+        ours = await session.scalar(
+            select(Actor.id).where(Actor.uri.in_(named), Actor.kind != "remote")
+        )
+        return ours is not None
     return False
 
 
