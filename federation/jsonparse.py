@@ -21,6 +21,8 @@ def parse_json_object(body: bytes, *, max_depth: int = MAX_DEPTH) -> JsonObject:
         raise InvalidDocument(f"body is {reason}") from exc
     if not isinstance(value, dict):
         raise InvalidDocument("body must be a JSON object")
+    if b"\\u0000" in body:  # a NUL in a string: nothing we read means one, and it cannot be stored
+        raise InvalidDocument("JSON strings must not contain NUL characters")
     if _depth_exceeds(value, max_depth):
         raise InvalidDocument(f"JSON nested deeper than {max_depth} levels")
     return value

@@ -37,7 +37,7 @@ from web.desk import publishing as desk_publishing
 from web.desk.common import LoginGuard
 from web.desk.login import login_routes
 from web.forms import AttemptLimiter
-from web.middleware import SecurityHeaders
+from web.middleware import RefuseNul, SecurityHeaders
 from web.negotiation import negotiate
 from web.pagecache import PageCache
 from web.templating import Pages
@@ -78,6 +78,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> Starlette:
         routes=build_routes(intake, LoginGuard(), AttemptLimiter(limit=5, window=600)),
         lifespan=lifespan,
         middleware=[
+            Middleware(RefuseNul),
             Middleware(PageCache, seconds=settings.page_cache_seconds),
             Middleware(SecurityHeaders),
             Middleware(GZipMiddleware, minimum_size=1024),

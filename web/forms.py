@@ -9,6 +9,7 @@ import secrets
 import time
 from dataclasses import dataclass, field
 
+from starlette.datastructures import FormData
 from starlette.requests import Request
 from starlette.responses import Response
 
@@ -87,3 +88,12 @@ class AttemptLimiter:
         recent = [t for t in self.attempts.get(key, []) if now - t < self.window]
         self.attempts[key] = [*recent, now]
         return True
+
+
+def without_nul(form: FormData) -> FormData:
+    """The form with NUL characters taken out of its text fields: no field of ours means one,
+    and PostgreSQL cannot store it (a form must never turn into a 500)."""
+    return FormData(
+        [(key, value.replace("\x00", "") if isinstance(value, str) else value)
+         for key, value in form.multi_items()]
+    )  # fmt: skip

@@ -23,7 +23,14 @@ from runtime.services import services
 from web import reading
 from web.charts import month_bars
 from web.feeds import FEED_MEDIA_TYPES, render_calendar, render_feed
-from web.forms import AttemptLimiter, anonymous_csrf, anonymous_csrf_ok, local_path, remember_csrf
+from web.forms import (
+    AttemptLimiter,
+    anonymous_csrf,
+    anonymous_csrf_ok,
+    local_path,
+    remember_csrf,
+    without_nul,
+)
 from web.pages import not_found, pages
 from web.regionmap import REGION, render_map
 
@@ -403,7 +410,7 @@ async def join_page(request: Request, limiter: AttemptLimiter | None = None) -> 
     values: dict[str, str] = {}
     done = False
     if request.method == "POST":
-        form = await request.form()
+        form = without_nul(await request.form())
         values = {k: str(v)[:5000] for k, v in form.items() if isinstance(v, str)}
         if not anonymous_csrf_ok(request, form.get("csrf")):
             errors.append("The form expired. Please send it again.")

@@ -138,3 +138,16 @@ async def test_no_desk_form_an_editor_sends_gets_a_5xx(s: Site) -> None:
         assert response.status_code < 500, (route, fields, response.text[:500])
 
     await asyncio.to_thread(check)
+
+
+async def test_nul_characters_are_refused_before_they_reach_storage(s: Site) -> None:
+    path = await s.http.get("/tags/a%00b")
+    query = await s.http.get("/bulletins", params={"lang": "fa\x00"})
+    body = await s.http.post(
+        "/inbox",
+        content=b'{"id": "https://x.example/1\\u0000", "type": "Follow", "actor": "https://x.example/a"}',
+        headers={"content-type": "application/activity+json"},
+    )
+
+    assert (path.status_code, query.status_code, body.status_code) == (400, 400, 400)
+    assert "NUL" in body.json()["error"]

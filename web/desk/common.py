@@ -14,7 +14,7 @@ from starlette.responses import RedirectResponse, Response
 
 from accounts.sessions import Identity, csrf_matches, identify
 from runtime.services import services
-from web.forms import AttemptLimiter
+from web.forms import AttemptLimiter, without_nul
 from web.pages import pages
 
 SESSION_COOKIE = "hb_session"
@@ -93,7 +93,8 @@ def desk_view(view: DeskView) -> Callable[[Request], Awaitable[Response]]:
             return await _run(view, request, identity)
         if int(request.headers.get("content-length") or 0) > MAX_UPLOAD_BYTES:
             return message(request, identity, "Too large", "The form is larger than 20 MB.", 413)
-        async with request.form(max_part_size=MAX_UPLOAD_BYTES) as form:  # closes uploaded files
+        async with request.form(max_part_size=MAX_UPLOAD_BYTES) as raw:  # closes uploaded files
+            form = without_nul(raw)
             request.state.form = form
             if not same_origin(request) or not csrf_matches(identity, _text(form, "csrf")):
                 return message(

@@ -16,7 +16,7 @@ from accounts.sessions import (
 )
 from runtime.services import services
 from web.desk.common import SESSION_COOKIE, LoginGuard, current_identity, same_origin
-from web.forms import anonymous_csrf, anonymous_csrf_ok, local_path, remember_csrf
+from web.forms import anonymous_csrf, anonymous_csrf_ok, local_path, remember_csrf, without_nul
 from web.pages import pages
 
 DEVICE_COOKIE = "hb_device"
@@ -33,7 +33,7 @@ def login_routes(guard: LoginGuard) -> list[Route]:
         headers: dict[str, str] = {}
         client = request.client.host if request.client else "?"
         if request.method == "POST":
-            form = await request.form()
+            form = without_nul(await request.form())
             username = str(form.get("username") or "")[:64]
             password = str(form.get("password") or "")[:1024]
             code = str(form.get("code") or "")[:16]
