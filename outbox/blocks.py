@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import ColumnElement, or_, select, update
+from sqlalchemy import ColumnElement, and_, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute, aliased
 
@@ -43,31 +43,29 @@ def on_domain(column: InstrumentedAttribute[str], domain: str) -> ColumnElement[
 
 async def block_domain(svc: Services, domain: str, note: str = "") -> BlockOutcome:
     name = normalise_domain(domain)
-    remote = aliased(Actor)
-    local = aliased(Actor)
+    follower, followed = aliased(Actor), aliased(Actor)
     async with svc.db.transaction() as session:
         await set_policy(session, svc.clock, name, DomainPolicyKind.block, note)
-        theirs = (
+        follows = (
             await session.execute(
-                select(Follow, remote, local)
-                .join(remote, remote.id == Follow.follower_id)
-                .join(local, local.id == Follow.followed_id)
-                .where(remote.kind == ActorKind.remote, on_domain(remote.domain, name))
+                select(Follow, follower, followed)
+                .join(follower, follower.id == Follow.follower_id)
+                .join(followed, followed.id == Follow.followed_id)
+                .where(
+                    or_(
+                        and_(follower.kind == ActorKind.remote, on_domain(follower.domain, name)),
+                        and_(followed.kind == ActorKind.remote, on_domain(followed.domain, name)),
+                    )
+                )
             )
         ).all()
-        for row, follower, followed in theirs:
-            await _farewell(session, svc, "Reject", row, follower, followed, to=follower)
-            await session.delete(row)
-        ours = (
-            await session.execute(
-                select(Follow, local, remote)
-                .join(local, local.id == Follow.follower_id)
-                .join(remote, remote.id == Follow.followed_id)
-                .where(remote.kind == ActorKind.remote, on_domain(remote.domain, name))
-            )
-        ).all()
-        for row, follower, followed in ours:
-            await _farewell(session, svc, "Undo", row, follower, followed, to=followed)
+        theirs = 0
+        for row, who, whom in follows:
+            if who.kind == ActorKind.remote:  # its actor follows one of ours: Reject
+                await _farewell(session, svc, "Reject", row, who, whom, to=who)
+                theirs += 1
+            else:  # one of ours follows its actor: Undo
+                await _farewell(session, svc, "Undo", row, who, whom, to=whom)
             await session.delete(row)
         cancelled = await session.execute(
             update(Delivery)
@@ -87,8 +85,8 @@ async def block_domain(svc: Services, domain: str, note: str = "") -> BlockOutco
     forget_rules(svc)
     return BlockOutcome(
         domain=name,
-        followers_removed=len(theirs),
-        follows_ended=len(ours),
+        followers_removed=theirs,
+        follows_ended=len(follows) - theirs,
         deliveries_cancelled=int(getattr(cancelled, "rowcount", 0) or 0),
     )
 

@@ -31,23 +31,21 @@ class LoginGuard:
     """Slows password guessers without letting anyone keep an editor out.
 
     Two limits, both in memory under salted hashes (no address is stored or logged):
-    - per client, at most `per_client` attempts a minute, whatever the account;
+    - per client, at most `clients.limit` (10) attempts a minute, whatever the account;
     - per account *and client*, after `free_failures` failures each further attempt waits twice
       as long as the one before (5 s, 10 s, … up to `max_wait`): the guesser slows down, while
       the editor, from any other client, logs in at once with the right password.
     Clients are told apart by the address uvicorn reports: `X-Forwarded-For` counts only from
     `HAMBASTEGI_TRUSTED_PROXIES` (docs/security.md)."""
 
-    per_client: int = 10
     free_failures: int = 3
     max_wait: float = 900.0
-    clients: AttemptLimiter = field(default_factory=AttemptLimiter)
+    clients: AttemptLimiter = field(default_factory=lambda: AttemptLimiter(limit=10))
     failures: dict[str, tuple[int, float]] = field(default_factory=dict)
 
     def wait(self, client: str, account: str) -> float:
         """Seconds before this client may try this account again (0: go ahead), counting the
         attempt when it may go ahead."""
-        self.clients.limit = self.per_client
         count, last = self.failures.get(self.clients.key(account, client), (0, 0.0))
         if count > self.free_failures:
             pause = min(5.0 * 2.0 ** (count - self.free_failures - 1), self.max_wait)
