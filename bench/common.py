@@ -284,6 +284,7 @@ def environment(settings: Settings, **extra: str) -> dict[str, str]:
             "HAMBASTEGI_SECRET_KEY": settings.secret_key,
             "HAMBASTEGI_ALLOW_PRIVATE_NETWORK": "true",
             "HAMBASTEGI_LOG_LEVEL": "warning",
+            "HAMBASTEGI_SQLITE_SYNCHRONOUS": settings.sqlite_synchronous,
         }
     )
     if settings.database_schema:

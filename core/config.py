@@ -59,6 +59,9 @@ class Settings:
     max_inbox_backlog: int = 100_000
     metrics: bool = False  # serve /metrics (Prometheus text format) for operators
     page_cache_seconds: float = 10.0  # how long anonymous pages are reused (0: never)
+    # SQLite's durability: "normal" (WAL; a commit survives a crash of the process, and a power
+    # cut may lose the last moments) or "full" (every commit is synced to disk).
+    sqlite_synchronous: str = "normal"
     extra: Mapping[str, str] = field(default_factory=dict)
 
     # -- derived -------------------------------------------------------------------------------
@@ -166,6 +169,11 @@ class Settings:
             kwargs["trusted_proxies"] = _parse_networks(
                 "trusted_proxies", str(values["trusted_proxies"])
             )
+        if "sqlite_synchronous" in values:
+            mode = str(values["sqlite_synchronous"]).strip().lower()
+            if mode not in {"normal", "full"}:
+                raise SettingsError(f"{PREFIX}SQLITE_SYNCHRONOUS must be normal or full")
+            kwargs["sqlite_synchronous"] = mode
         if kwargs.get("log_level", "info").lower() not in {"debug", "info", "warning", "error"}:
             raise SettingsError(f"{PREFIX}LOG_LEVEL must be debug, info, warning or error")
         return cls(**kwargs)

@@ -10,8 +10,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import ssl
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import datetime
 from email.utils import parsedate_to_datetime
@@ -21,7 +22,13 @@ import aiohttp
 from aiohttp.abc import AbstractResolver
 
 from federation.addressguard import GuardedResolver, check_url
-from federation.errors import AddressNotAllowed, FetchError, InvalidDocument, ResponseTooLarge
+from federation.errors import (
+    AddressNotAllowed,
+    FetchDeferred,
+    FetchError,
+    InvalidDocument,
+    ResponseTooLarge,
+)
 from federation.jsonparse import parse_json_object
 from federation.keys import SigningKey
 from federation.signatures import sign_request
@@ -31,6 +38,20 @@ MAX_REDIRECTS = 3
 AS_ACCEPT = f"{ACTIVITY_JSON}, {LD_JSON_AS}"
 PERMANENT_FETCH_STATUSES = frozenset({400, 403, 404, 405, 406, 410, 422})
 _REDIRECTS = frozenset({301, 302, 303, 307, 308})
+
+_fetch_free: ContextVar[asyncio.Task[object] | None] = ContextVar("fetch_free", default=None)
+
+
+@contextlib.contextmanager
+def no_fetching() -> Iterator[None]:
+    """While inside, this task's GETs raise `FetchDeferred` instead of waiting on a peer (tasks
+    it starts may still fetch). For work that must not wait on the network, such as work done
+    while holding a database write lock."""
+    token = _fetch_free.set(asyncio.current_task())
+    try:
+        yield
+    finally:
+        _fetch_free.reset(token)
 
 
 @dataclass(frozen=True)
@@ -159,6 +180,8 @@ class FederationClient:
     async def _get(
         self, url: str, *, accept: str, signer: SigningKey | None, same_origin: bool
     ) -> tuple[str, str | None, bytes]:
+        if _fetch_free.get() is not None and _fetch_free.get() is asyncio.current_task():
+            raise FetchDeferred(f"fetching {url} is not allowed here")
         url = url.split("#", 1)[0]
         origin = _origin(url)
         try:

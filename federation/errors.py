@@ -33,3 +33,8 @@ class AddressNotAllowed(FetchError):
 
 class ResponseTooLarge(FetchError):
     """The response body (after decompression) exceeded the cap."""
+
+
+class FetchDeferred(FederationError):
+    """A fetch was asked for where the caller said none may happen (`client.no_fetching`):
+    not a failure of the peer; the caller does the work again where fetching is allowed."""

@@ -290,7 +290,11 @@ def _run(settings: Settings, action: Callable[[Services], Awaitable[int]]) -> in
 
 
 async def _migrate(settings: Settings) -> int:
-    db = Database(settings.database_url, schema=settings.database_schema)
+    db = Database(
+        settings.database_url,
+        schema=settings.database_schema,
+        synchronous=settings.sqlite_synchronous,
+    )
     try:
         from hambastegi.migrate import upgrade  # noqa: PLC0415 - Alembic only for this command
 

@@ -99,7 +99,11 @@ def client_config(settings: Settings) -> ClientConfig:
 async def open_services(settings: Settings, clock: Clock | None = None) -> AsyncIterator[Services]:
     """Open the database and the HTTP client for one instance; close both on exit."""
     clock = clock or SystemClock()
-    db = Database(settings.database_url, schema=settings.database_schema)
+    db = Database(
+        settings.database_url,
+        schema=settings.database_schema,
+        synchronous=settings.sqlite_synchronous,
+    )
     try:
         async with FederationClient(client_config(settings), clock.now) as client:
             yield Services(

@@ -51,6 +51,7 @@ def test_secret_key_is_made_once_and_kept_private(tmp_path: Path) -> None:
         ({"DEFAULT_LANGUAGE": "not a tag!"}, "HAMBASTEGI_DEFAULT_LANGUAGE"),
         ({"CA_BUNDLE": "/nonexistent/ca.pem"}, "HAMBASTEGI_CA_BUNDLE"),
         ({"TYPO_SETTING": "1"}, "HAMBASTEGI_TYPO_SETTING"),
+        ({"SQLITE_SYNCHRONOUS": "off"}, "HAMBASTEGI_SQLITE_SYNCHRONOUS"),
     ],
 )
 def test_bad_settings_fail_with_a_message_naming_the_setting(

@@ -1,0 +1,133 @@
+"""The inbox worker's two lanes: activities about what we know are processed many to a
+transaction; one that needs the network waits for it in the slow lane, with the rest of its
+actor's activities behind it, in order."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import event, select
+from sqlalchemy.exc import OperationalError
+
+from federation.documents import Activity
+from hambastegi.wiring import inbox_handlers
+from hambastegi.workers import inbox_worker
+from inbox.context import InboxContext
+from inbox.models import ReceivedActivity, RemoteObject
+from inbox.worker import InboxWorker
+from tests.integration.inbox_support import Scene, scene
+from tests.peer import PeerActor, activity
+
+
+@pytest.fixture
+async def s(tmp_path: Path) -> AsyncIterator[Scene]:
+    async with scene(tmp_path) as sc:
+        yield sc
+
+
+def mention(s: Scene, author: PeerActor, n: int) -> dict[str, Any]:
+    return {
+        "id": f"{author.uri}/notes/{n}",
+        "type": "Note",
+        "attributedTo": author.uri,
+        "content": f"<p>Solidarity, number {n}</p>",
+        "to": ["https://www.w3.org/ns/activitystreams#Public"],
+        "cc": [s.union_uri],
+        "tag": [{"type": "Mention", "href": s.union_uri}],
+    }
+
+
+async def outcomes(s: Scene) -> list[tuple[str, str, str | None]]:
+    async with s.instance.svc.db.reader() as session:
+        rows = await session.execute(
+            select(
+                ReceivedActivity.activity_uri, ReceivedActivity.state, ReceivedActivity.error
+            ).order_by(ReceivedActivity.id)
+        )
+        return [(uri or "", state, error) for uri, state, error in rows]
+
+
+async def kept(s: Scene, uri: str) -> RemoteObject | None:
+    async with s.instance.svc.db.reader() as session:
+        found: RemoteObject | None = await session.scalar(
+            select(RemoteObject).where(RemoteObject.uri == uri)
+        )
+        return found
+
+
+async def test_a_burst_about_known_things_costs_far_fewer_commits_than_activities(
+    s: Scene,
+) -> None:
+    for n in range(60):
+        assert (await s.post_signed(activity(s.alice, "Create", mention(s, s.alice, n),
+                                             suffix=str(n)))).status_code == 202  # fmt: skip
+    commits = [0]
+
+    @event.listens_for(s.instance.svc.db.write_engine.sync_engine, "commit")
+    def _count(_conn: object) -> None:
+        commits[0] += 1
+
+    worker = inbox_worker(s.instance.svc)
+    worker.fast_lane_seconds = 60.0  # (by default a transaction stops taking more at 0.1 s)
+    assert await worker.run_once() == 60
+
+    assert {state for _uri, state, _e in await outcomes(s)} == {"processed"}
+    for n in range(60):
+        assert await kept(s, f"{s.alice.uri}/notes/{n}") is not None
+    assert commits[0] == 3  # the claim, one fast-lane transaction, the claim that found none
+
+
+async def test_an_activity_that_needs_a_fetch_waits_with_its_actors_later_ones_in_order(
+    s: Scene,
+) -> None:
+    """Alice's Create names its note only by id (it must be fetched), then she deletes the
+    note. Bob's post, in the same batch, needs nothing. If the Delete ran before the slow
+    Create, the note would come back to life; it must not."""
+    bob = s.peer.add_actor("bob")
+    note = mention(s, s.alice, 1)
+    s.peer.serve("/users/alice/notes/1", {"@context": "https://www.w3.org/ns/activitystreams",
+                                          **note})  # fmt: skip
+    await s.post_signed(activity(s.alice, "Create", note["id"], suffix="c"))
+    await s.post_signed(activity(bob, "Create", mention(s, bob, 7), suffix="b"), actor=bob)
+    await s.post_signed(activity(s.alice, "Delete", note["id"], suffix="d"))
+
+    assert await inbox_worker(s.instance.svc).run_once() == 3
+
+    assert [state for _uri, state, _e in await outcomes(s)] == ["processed"] * 3
+    assert len(s.peer.fetches("/users/alice/notes/1")) == 1  # fetched once, in the slow lane
+    gone = await kept(s, note["id"])
+    assert gone is None or gone.deleted_at is not None
+    bobs = await kept(s, f"{bob.uri}/notes/7")
+    assert bobs is not None
+    assert bobs.deleted_at is None
+
+
+async def test_when_a_fast_lane_transaction_fails_its_activities_are_done_one_by_one(
+    s: Scene,
+) -> None:
+    """A database error in the middle of a fast-lane transaction rolls all of it back; every
+    activity in it is then processed in its own transactions, so none is lost or doubled."""
+    for n in range(5):
+        await s.post_signed(activity(s.alice, "Create", mention(s, s.alice, n), suffix=str(n)))
+    handlers = inbox_handlers()
+    real_create = handlers["Create"]
+    calls: list[str] = []
+
+    async def create_failing_once(ctx: InboxContext, received: Activity) -> None:
+        calls.append(received.uri)
+        if len(calls) == 3:
+            raise OperationalError("INSERT", {}, Exception("disk I/O error"))
+        await real_create(ctx, received)
+
+    handlers["Create"] = create_failing_once
+
+    assert await InboxWorker(s.instance.svc, handlers).run_once() == 5
+
+    assert [state for _uri, state, _e in await outcomes(s)] == ["processed"] * 5
+    for n in range(5):
+        assert await kept(s, f"{s.alice.uri}/notes/{n}") is not None
+    # three tries in the failed transaction, then each of the five once on its own
+    assert len(calls) == 3 + 5

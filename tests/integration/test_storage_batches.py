@@ -1,0 +1,175 @@
+"""`Database.batch()`: many small units of work by one task in one transaction, and on SQLite
+the write connection that waits for another process's lock without stopping the event loop."""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+import threading
+import time
+from collections.abc import AsyncIterator
+
+import pytest
+from sqlalchemy import event, func, select
+
+from core.config import normalise_database_url
+from storage.database import Database
+from storage.meta import InstanceMeta
+from tests import databases
+
+
+@pytest.fixture
+async def db(database: databases.TestDatabase) -> AsyncIterator[Database]:
+    found = Database(normalise_database_url(database.url), schema=database.schema)
+    try:
+        yield found
+    finally:
+        await found.dispose()
+
+
+async def meta_keys(db: Database) -> list[str]:
+    async with db.reader() as session:
+        return list(await session.scalars(select(InstanceMeta.key).order_by(InstanceMeta.key)))
+
+
+def counting_commits(db: Database) -> list[int]:
+    commits = [0]
+
+    @event.listens_for(db.write_engine.sync_engine, "commit")
+    def _count(_conn: object) -> None:
+        commits[0] += 1
+
+    return commits
+
+
+async def test_a_batch_commits_its_units_once_and_together(db: Database) -> None:
+    before = await meta_keys(db)
+    commits = counting_commits(db)
+
+    async with db.batch():
+        for n in range(20):
+            async with db.transaction() as session:
+                session.add(InstanceMeta(key=f"batch:{n:02}", value="x"))
+
+    assert commits[0] == 1
+    assert await meta_keys(db) == sorted([*before, *(f"batch:{n:02}" for n in range(20))])
+
+
+async def test_inside_a_batch_reads_see_its_own_uncommitted_work(db: Database) -> None:
+    async with db.batch():
+        async with db.transaction() as session:
+            session.add(InstanceMeta(key="batch:seen", value="1"))
+        async with db.reader() as session:
+            assert await session.get(InstanceMeta, "batch:seen") is not None
+        outside = asyncio.create_task(meta_keys(db))  # another task: not in the batch
+        assert "batch:seen" not in await outside
+
+
+async def test_a_failed_unit_is_rolled_back_and_the_rest_of_the_batch_commits(
+    db: Database,
+) -> None:
+    async with db.batch():
+        async with db.transaction() as session:
+            session.add(InstanceMeta(key="batch:kept", value="1"))
+
+        async def failing_unit() -> None:
+            async with db.transaction() as session:
+                session.add(InstanceMeta(key="batch:dropped", value="1"))
+                await session.flush()
+                raise RuntimeError("this unit fails")
+
+        with pytest.raises(RuntimeError):
+            await failing_unit()
+        async with db.transaction() as session:
+            session.add(InstanceMeta(key="batch:after", value="1"))
+
+    keys = await meta_keys(db)
+    assert "batch:kept" in keys
+    assert "batch:after" in keys
+    assert "batch:dropped" not in keys
+
+
+async def test_a_batch_that_fails_commits_nothing(db: Database) -> None:
+    before = await meta_keys(db)
+
+    async def failing_batch() -> None:
+        async with db.batch():
+            async with db.transaction() as session:
+                session.add(InstanceMeta(key="batch:lost", value="1"))
+            raise RuntimeError("the whole batch fails")
+
+    with pytest.raises(RuntimeError):
+        await failing_batch()
+    assert await meta_keys(db) == before
+
+
+async def test_batches_do_not_nest(db: Database) -> None:
+    async with db.batch():
+        with pytest.raises(RuntimeError, match="nest"):
+            async with db.batch():
+                pass
+
+
+async def test_sqlite_writer_waits_for_another_process_without_stopping_the_loop(
+    db: Database, database: databases.TestDatabase
+) -> None:
+    """Another process (here: a plain sqlite3 connection on a thread) holds the write lock
+    for half a second. Our write waits and then succeeds, and meanwhile the event loop keeps
+    running other work (the wait is asynchronous, not a busy handler on the loop's thread)."""
+    if not db.is_sqlite:
+        pytest.skip("SQLite's single write lock")
+    path = db.write_engine.url.database
+    assert path is not None
+    await meta_keys(db)  # the schema exists and the file is in WAL mode
+    locked = threading.Event()
+
+    def hold_the_lock() -> None:
+        other = sqlite3.connect(path, isolation_level=None)
+        other.execute("BEGIN IMMEDIATE")
+        other.execute("INSERT INTO instance_meta (key, value) VALUES ('other:process', '1')")
+        locked.set()
+        time.sleep(0.5)
+        other.execute("COMMIT")
+        other.close()
+
+    holder = threading.Thread(target=hold_the_lock)
+    holder.start()
+    await asyncio.to_thread(locked.wait)
+    ticks = 0
+
+    async def ticking() -> None:
+        nonlocal ticks
+        while True:
+            await asyncio.sleep(0.01)
+            ticks += 1
+
+    ticker = asyncio.create_task(ticking())
+    started = time.monotonic()
+    async with db.transaction() as session:
+        session.add(InstanceMeta(key="ours:after", value="1"))
+    waited = time.monotonic() - started
+    ticker.cancel()
+    await asyncio.to_thread(holder.join)
+
+    assert waited >= 0.3  # it did wait for the other writer
+    assert ticks >= 10  # and the loop ran other tasks meanwhile
+    async with db.reader() as session:
+        count = await session.scalar(
+            select(func.count())
+            .select_from(InstanceMeta)
+            .where(InstanceMeta.key.in_(["other:process", "ours:after"]))
+        )
+    assert count == 2
+
+
+async def test_sqlite_durability_is_the_setting(database: databases.TestDatabase) -> None:
+    if not database.url.startswith("sqlite"):
+        pytest.skip("a SQLite setting")
+    for mode, expected in (("normal", 1), ("full", 2)):
+        db = Database(normalise_database_url(database.url), synchronous=mode)
+        try:
+            for engine in (db.write_engine, db.read_engine):
+                async with engine.connect() as conn:
+                    assert (await conn.exec_driver_sql("PRAGMA synchronous")).scalar() == expected
+        finally:
+            await db.dispose()
