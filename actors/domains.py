@@ -9,7 +9,6 @@ from __future__ import annotations
 import asyncio
 import time
 from dataclasses import dataclass
-from typing import cast
 
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -59,18 +58,30 @@ def normalise_domain(text: str) -> str:
     return domain
 
 
+@dataclass
+class RulesCache:
+    """The rules as last read, and the read under way (a typed component of `Services`)."""
+
+    rules: DomainRules | None = None
+    loading: asyncio.Future[DomainRules] | None = None
+
+    def finished(self, done: asyncio.Future[DomainRules]) -> None:
+        if self.loading is done:
+            self.loading = None
+
+
 async def rules(svc: Services) -> DomainRules:
     """The current rules, reloaded every few seconds by one request while the others wait for
     it (under load, an expired cache must not send every request to the database)."""
-    cached = svc.extras.get("domain_rules")
-    if isinstance(cached, DomainRules) and time.monotonic() - cached.loaded_at < CACHE_SECONDS:
+    cache = svc.component(RulesCache)
+    cached = cache.rules
+    if cached is not None and time.monotonic() - cached.loaded_at < CACHE_SECONDS:
         return cached
-    loading = svc.extras.get("domain_rules_loading")
-    if not isinstance(loading, asyncio.Future):
-        loading = asyncio.ensure_future(_load_rules(svc))
-        svc.extras["domain_rules_loading"] = loading
-        loading.add_done_callback(lambda _: svc.extras.pop("domain_rules_loading", None))
-    return cast(DomainRules, await asyncio.shield(loading))
+    loading = cache.loading
+    if loading is None:
+        loading = cache.loading = asyncio.ensure_future(_load_rules(svc))
+        loading.add_done_callback(lambda done: cache.finished(done))
+    return await asyncio.shield(loading)
 
 
 async def _load_rules(svc: Services) -> DomainRules:
@@ -85,7 +96,7 @@ async def _load_rules(svc: Services) -> DomainRules:
         own_host=svc.settings.host,
         loaded_at=time.monotonic(),
     )
-    svc.extras["domain_rules"] = fresh
+    svc.component(RulesCache).rules = fresh
     return fresh
 
 
@@ -95,8 +106,9 @@ async def check_domain(svc: Services, authority: str) -> None:
 
 
 def forget_rules(svc: Services) -> None:
-    svc.extras.pop("domain_rules", None)
-    svc.extras.pop("domain_rules_loading", None)
+    cache = svc.component(RulesCache)
+    cache.rules = None
+    cache.loading = None
 
 
 async def set_policy(

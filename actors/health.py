@@ -5,6 +5,7 @@ DeliveryFailureTracker); any success, or any request from that server, makes it 
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlalchemy import insert, select, update
@@ -76,15 +77,29 @@ async def unavailable_domains(session: AsyncSession) -> set[str]:
 RELOAD_SECONDS = 30.0
 
 
+@dataclass
+class GivenUp:
+    """The servers we had given up on, as last read (per instance; a typed component of
+    `Services`): the delivery worker refreshes it after each batch of outcomes, any process
+    rereads it every `RELOAD_SECONDS`."""
+
+    domains: set[str] = field(default_factory=set)
+    loaded_at: float = float("-inf")  # monotonic seconds
+
+    def replace(self, domains: set[str]) -> None:
+        self.domains = domains
+        self.loaded_at = time.monotonic()
+
+
 async def mark_seen(svc: Services, domain: str) -> None:
     """A request from `domain` arrived: if we had given up on it, it is back. The set of servers
     given up on is read from the database every `RELOAD_SECONDS` (in any process: a web-only
     process has no delivery worker to fill it)."""
-    if time.monotonic() - svc.unavailable_loaded_at > RELOAD_SECONDS:
+    known = svc.component(GivenUp)
+    if time.monotonic() - known.loaded_at > RELOAD_SECONDS:
         async with svc.db.reader() as session:
-            svc.unavailable_domains = await unavailable_domains(session)
-        svc.unavailable_loaded_at = time.monotonic()
-    if domain not in svc.unavailable_domains:
+            known.replace(await unavailable_domains(session))
+    if domain not in known.domains:
         return
     async with svc.db.transaction() as session:
         await session.execute(
@@ -92,4 +107,4 @@ async def mark_seen(svc: Services, domain: str) -> None:
             .where(InstanceHealth.domain == domain)
             .values(failure_days=0, last_failure_day=None, unavailable_since=None)
         )
-    svc.unavailable_domains.discard(domain)
+    known.domains.discard(domain)

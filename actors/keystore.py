@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+
 from actors.models import Actor
 from core.sealing import SealError, seal, unseal
 from federation.keys import (
@@ -30,15 +32,24 @@ def open_private_key(sealed: str, secret_key: str) -> bytes:
         raise SealedKeyError(f"cannot open an actor's private key: {exc}") from exc
 
 
-def signing_key(actor: Actor, secret_key: str, cache: dict[str, SigningKey]) -> SigningKey:
-    """The loaded signing key of one of our actors (cached per instance)."""
+@dataclass
+class SigningKeys:
+    """Our actors' private keys, unsealed once and kept in memory per instance (a typed
+    component of `Services`); `instance` is the instance actor's, which signs fetches."""
+
+    by_key_id: dict[str, SigningKey] = field(default_factory=dict)
+    instance: SigningKey | None = None
+
+
+def signing_key(actor: Actor, secret_key: str, cache: SigningKeys) -> SigningKey:
+    """The loaded signing key of one of our actors."""
     if actor.key_id is None or actor.private_key_sealed is None:
         raise SealedKeyError(f"actor {actor.uri} has no private key")
-    found = cache.get(actor.key_id)
+    found = cache.by_key_id.get(actor.key_id)
     if found is None:
         private = load_private_key(open_private_key(actor.private_key_sealed, secret_key))
         found = SigningKey(key_id=actor.key_id, private_key=private)
-        cache[actor.key_id] = found
+        cache.by_key_id[actor.key_id] = found
     return found
 
 

@@ -36,6 +36,12 @@ class FollowState(StrEnum):
     rejected = "rejected"
 
 
+def delivery_inbox(shared_inbox: str | None, inbox: str | None) -> str | None:
+    """Where to deliver to an actor: its server's shared inbox when it has one (the one rule,
+    also for rows selected column by column)."""
+    return shared_inbox or inbox
+
+
 class Actor(Base):
     __tablename__ = "actors"
 
@@ -101,11 +107,6 @@ class Actor(Base):
     @property
     def handle(self) -> str:
         return f"@{self.username}@{self.domain}"
-
-    @property
-    def delivery_inbox(self) -> str | None:
-        """Where to deliver to this actor: its server's shared inbox when it has one."""
-        return self.shared_inbox_uri or self.inbox_uri
 
 
 class Follow(Base):

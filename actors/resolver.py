@@ -16,7 +16,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from actors.directory import ensure_instance_actor, find_by_uri, find_local
 from actors.domains import check_domain
-from actors.keystore import signing_key
+from actors.keycache import forget_key
+from actors.keystore import SigningKeys, signing_key
 from actors.models import Actor, ActorKind
 from content.html import sanitise_html
 from core.uris import authority
@@ -41,9 +42,9 @@ class ResolveError(Exception):
 async def instance_signer(svc: Services) -> SigningKey:
     """The key our instance actor signs fetches with: read once (start-up makes the actor), so
     a fetch never takes the database's write lock."""
-    cached = svc.signing_keys.get(svc.uris.instance_actor())
-    if cached is not None:
-        return cached
+    keys = svc.component(SigningKeys)
+    if keys.instance is not None:
+        return keys.instance
     async with svc.db.reader() as session:
         actor = await session.scalar(select(Actor).where(Actor.kind == ActorKind.instance))
     if actor is None:  # a database that was never started: make it
@@ -51,9 +52,8 @@ async def instance_signer(svc: Services) -> SigningKey:
             actor = await ensure_instance_actor(
                 session, svc.uris, svc.clock, svc.settings.secret_key
             )
-    key = signing_key(actor, svc.settings.secret_key, svc.signing_keys)
-    svc.signing_keys[svc.uris.instance_actor()] = key
-    return key
+    keys.instance = signing_key(actor, svc.settings.secret_key, keys)
+    return keys.instance
 
 
 async def fetch_remote_actor(svc: Services, uri: str) -> tuple[RemoteActor, dict[str, object]]:
@@ -99,7 +99,7 @@ async def store_remote_actor(
             actor.public_key_pem and actor.public_key_pem != data.key.pem
         ):
             log.info("key change actor_uri=%s key_id=%s", data.uri, data.key.key_id)
-            svc.public_keys.pop(actor.key_id or "", None)
+            forget_key(svc, actor.key_id)
         actor.key_id = data.key.key_id
         actor.public_key_pem = data.key.pem
     actor.icon_url = data.icon_url

@@ -12,13 +12,14 @@ import time
 from dataclasses import dataclass
 
 from actors.domains import DomainBlocked, check_domain
+from actors.keycache import CachedKey, KeyCache, forget_key
 from actors.resolver import ResolveError, resolve_key_owner
 from core.uris import authority
 from federation import rfc9421, signatures
 from federation.errors import SignatureError
 from federation.keys import InvalidKey, load_public_key
 from federation.signatures import RequestParts
-from runtime.services import CachedKey, Services
+from runtime.services import Services
 
 KEY_CACHE_SECONDS = 600.0
 REFETCH_COOL_OFF_SECONDS = 300.0
@@ -90,7 +91,8 @@ def _verify(svc: Services, parsed: _Parsed, parts: RequestParts, cached: CachedK
 
 async def _key(svc: Services, key_id: str, *, refresh: bool) -> CachedKey:
     now = time.monotonic()
-    found = svc.public_keys.get(key_id)
+    cache = svc.component(KeyCache)
+    found = cache.keys.get(key_id)
     if found is not None and not refresh and found.expires_at > now:
         return found
     try:
@@ -107,28 +109,24 @@ async def _key(svc: Services, key_id: str, *, refresh: bool) -> CachedKey:
     except InvalidKey as exc:
         raise SignatureError(f"the key of {owner.uri} is not usable: {exc}") from exc
     cached = CachedKey(actor_uri=owner.uri, key=key, expires_at=now + KEY_CACHE_SECONDS)
-    svc.public_keys[key_id] = cached
-    if len(svc.public_keys) > MAX_COOL_OFF_ENTRIES:
-        svc.public_keys.pop(next(iter(svc.public_keys)))
+    cache.keys[key_id] = cached
+    if len(cache.keys) > MAX_COOL_OFF_ENTRIES:
+        cache.keys.pop(next(iter(cache.keys)))
     return cached
 
 
 def _may_refetch(svc: Services, key_id: str) -> bool:
     now = time.monotonic()
-    last = svc.key_refetched_at.get(key_id)
+    refetched_at = svc.component(KeyCache).refetched_at
+    last = refetched_at.get(key_id)
     if last is not None and now - last < REFETCH_COOL_OFF_SECONDS:
         return False
-    if len(svc.key_refetched_at) > MAX_COOL_OFF_ENTRIES:
+    if len(refetched_at) > MAX_COOL_OFF_ENTRIES:
         cutoff = now - REFETCH_COOL_OFF_SECONDS
-        for stale in [k for k, t in svc.key_refetched_at.items() if t < cutoff]:
-            del svc.key_refetched_at[stale]
-    svc.key_refetched_at[key_id] = now
+        for stale in [k for k, t in refetched_at.items() if t < cutoff]:
+            del refetched_at[stale]
+    refetched_at[key_id] = now
     return True
-
-
-def forget_key(svc: Services, key_id: str | None) -> None:
-    if key_id:
-        svc.public_keys.pop(key_id, None)
 
 
 __all__ = ["DomainBlocked", "Signer", "forget_key", "verify_request"]

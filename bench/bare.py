@@ -32,7 +32,7 @@ def main() -> None:
             Route("/{path:path}", hello),
         ]
     )
-    # The same settings as hambastegi.cli.uvicorn_config.
+    # The same settings as cli.main.uvicorn_config.
     config = uvicorn.Config(
         app,
         host="127.0.0.1",

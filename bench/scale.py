@@ -26,7 +26,7 @@ from bench.common import (
     wrk,
 )
 from bench.inbox import hambastegi_command, serving
-from hambastegi import demo, demo_large
+from cli import demo, demo_large
 from hambastegi.wiring import instance_services
 
 ROUNDS = 3

@@ -29,8 +29,8 @@ from bench.common import (
 from content.mediastore import MediaStore
 from core.config import Settings
 from hambastegi.wiring import instance_services
+from outbox.enqueue import enqueue
 from outbox.models import Delivery, DeliveryState, OutboxActivity
-from outbox.publish import enqueue
 
 DELIVERIES = 10_000
 REPEATS = 2

@@ -59,27 +59,6 @@ class Uris:
     def is_ours(self, uri: str) -> bool:
         return same_origin(uri, self.base_url)
 
-    def username_of(self, actor_uri: str) -> str | None:
-        """The username in one of our actor URIs, or None."""
-        prefix = f"{self.base_url}/actors/"
-        if actor_uri.startswith(prefix):
-            rest = actor_uri[len(prefix) :]
-            if USERNAME_RE.match(rest):
-                return rest
-        return None
-
-    def object_id_of(self, uri: str) -> str | None:
-        prefix = f"{self.base_url}/objects/"
-        return (
-            uri[len(prefix) :] if uri.startswith(prefix) and "/" not in uri[len(prefix) :] else None
-        )
-
-    def activity_id_of(self, uri: str) -> str | None:
-        prefix = f"{self.base_url}/activities/"
-        return (
-            uri[len(prefix) :] if uri.startswith(prefix) and "/" not in uri[len(prefix) :] else None
-        )
-
 
 def authority(uri: str) -> str:
     """Scheme-less host[:port], lower case; empty for a relative or malformed URI."""

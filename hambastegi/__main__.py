@@ -1,5 +1,5 @@
 """`python -m hambastegi` is the `hambastegi` command."""
 
-from hambastegi.cli import main
+from cli.main import main
 
 raise SystemExit(main())

@@ -7,9 +7,10 @@ from contextlib import asynccontextmanager
 
 from core.clock import Clock
 from core.config import Settings
-from inbox.dispatch import Handler, base_handlers
+from inbox.dispatch import Handler, routing_table
+from inbox.hooks import InboxHooks
 from network import hooks as network_hooks
-from network.handlers import network_handlers
+from network import inbox_hooks as network_inbox_hooks
 from outbox import editions
 from runtime.services import Services, open_services
 
@@ -21,8 +22,15 @@ def install_hooks(svc: Services) -> None:
 
 
 def inbox_handlers() -> dict[str, Handler]:
-    """The routing table of the inbox: the base handlers, wrapped by the network's."""
-    return network_handlers(base_handlers())
+    """The routing table of the inbox (`inbox.dispatch`, the only one)."""
+    return routing_table()
+
+
+def inbox_hooks() -> InboxHooks:
+    """What the network hears from the inbox, and what it claims."""
+    hooks = InboxHooks()
+    network_inbox_hooks.install(hooks)
+    return hooks
 
 
 @asynccontextmanager

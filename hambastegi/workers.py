@@ -7,7 +7,7 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from hambastegi.wiring import inbox_handlers
+from hambastegi.wiring import inbox_handlers, inbox_hooks
 from inbox.worker import InboxWorker
 from outbox.posts import publish_due
 from outbox.worker import DeliveryWorker
@@ -18,7 +18,7 @@ log = logging.getLogger(__name__)
 
 
 def inbox_worker(svc: Services) -> InboxWorker:
-    return InboxWorker(svc, inbox_handlers())
+    return InboxWorker(svc, inbox_handlers(), inbox_hooks())
 
 
 async def run_scheduler(svc: Services, stop: asyncio.Event) -> None:

@@ -1,18 +1,20 @@
-"""What an inbox handler gets: the instance's services, and `effect()`, the one transaction in
-which a handler changes state. Leaving it marks the received row processed in that same
-transaction, so each activity takes effect exactly once even if a worker dies half way."""
+"""What an inbox handler gets: the instance's services, the hooks of the layers above, and
+`effect()`, the one transaction in which a handler changes state. Leaving it marks the
+received row processed in that same transaction, so each activity takes effect exactly once
+even if a worker dies half way."""
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from actors.models import Actor
 from actors.resolver import resolve_actor
+from inbox.hooks import InboxHooks
 from inbox.models import ReceivedActivity, ReceivedState
 from runtime.services import Services
 
@@ -32,6 +34,7 @@ class InboxContext:
     lease: str
     recipient: str | None
     relayed_by: str | None = None  # a relay forwarded it: trust nothing but ids; fetch from origin
+    hooks: InboxHooks = field(default_factory=InboxHooks)  # what the layers above subscribed
     is_finished: bool = False
 
     @asynccontextmanager

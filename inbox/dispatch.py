@@ -1,4 +1,5 @@
-"""The routing table: activity type → handler. Unknown types are recorded and ignored."""
+"""The routing table, the only one: activity type → handler. Unknown types are recorded and
+ignored. Layers above take part through `inbox.hooks`, never by replacing a handler."""
 
 from __future__ import annotations
 
@@ -7,7 +8,18 @@ from functools import partial
 
 from federation.documents import Activity
 from inbox.context import Ignored, InboxContext
-from inbox.handlers import accept, block, create, delete, flag, follow, interactions, undo, update
+from inbox.handlers import (
+    accept,
+    block,
+    create,
+    delete,
+    flag,
+    follow,
+    interactions,
+    move,
+    undo,
+    update,
+)
 
 Handler = Callable[[InboxContext, Activity], Awaitable[None]]
 
@@ -25,8 +37,8 @@ def undo_handlers() -> dict[str, undo.UndoHandler]:
     }
 
 
-def base_handlers() -> dict[str, Handler]:
-    """Every handler this server has; the network wraps some of them at composition."""
+def routing_table() -> dict[str, Handler]:
+    """Every handler this server has."""
     return {
         "Accept": accept.handle_accept,
         "Block": block.handle_block,
@@ -39,6 +51,7 @@ def base_handlers() -> dict[str, Handler]:
         "Announce": interactions.handle_announce,
         "Like": interactions.handle_like,
         "Flag": flag.handle_flag,
+        "Move": move.handle_move,
     }
 
 

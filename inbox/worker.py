@@ -29,6 +29,7 @@ from federation.documents import parse_activity
 from federation.errors import FetchDeferred, FetchError, InvalidDocument
 from inbox.context import Ignored, InboxContext, LeaseLost
 from inbox.dispatch import Handler, handler_for
+from inbox.hooks import InboxHooks
 from inbox.models import ReceivedActivity, ReceivedState
 from inbox.origin import involved_domains
 from runtime.services import Services
@@ -42,9 +43,12 @@ FAST_LANE_SECONDS = 0.1  # the longest one fast-lane transaction holds SQLite's 
 
 
 class InboxWorker:
-    def __init__(self, svc: Services, handlers: Mapping[str, Handler]) -> None:
+    def __init__(
+        self, svc: Services, handlers: Mapping[str, Handler], hooks: InboxHooks | None = None
+    ) -> None:
         self.svc = svc
         self.handlers = handlers
+        self.hooks = hooks or InboxHooks()
         self._parallel = asyncio.Semaphore(PARALLEL_ACTORS)
         self.fast_lane_seconds = FAST_LANE_SECONDS
 
@@ -168,6 +172,7 @@ class InboxWorker:
             lease=lease,
             recipient=row.recipient,
             relayed_by=row.relayed_by,
+            hooks=self.hooks,
         )
         try:
             activity = parse_activity(row.document)

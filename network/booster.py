@@ -25,9 +25,9 @@ from network import relays
 from network.members import memberships_of
 from network.models import CurationItem, CurationState, Member, NetworkPolicy
 from network.policy import Action, Candidate, Rules, decide_boost
+from outbox.enqueue import enqueue
 from outbox.follows import follower_inboxes
 from outbox.models import Delivery, OutboxActivity, Post
-from outbox.publish import enqueue
 from runtime.services import Services
 
 EXCERPT_LENGTH = 280

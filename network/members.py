@@ -17,7 +17,8 @@ from content.mediastore import MediaStore
 from network.models import JoinRequest, JoinState, Member, Trust
 from outbox.compose import validate_language
 from outbox.follows import FollowError, follow, unfollow
-from outbox.kinds import SECTORS, country_codes
+from outbox.kinds import country_codes
+from outbox.vocabulary import SECTORS
 from runtime.services import Services
 
 

@@ -15,7 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from actors.directory import ActorError, NewActor, create_local_actor, find_local
-from actors.models import Actor, ActorKind
+from actors.models import Actor, ActorKind, delivery_inbox
 from actors.resolver import ResolveError, resolve_actor
 from content.mediastore import MediaStore
 from core.uris import authority
@@ -23,8 +23,8 @@ from federation.documents import is_http_uri
 from federation.vocab import PUBLIC
 from network.members import MembershipError, network_actor
 from network.models import RelayStyle, RelaySubscriber, RelaySubscription, SubscriptionState
+from outbox.enqueue import enqueue, new_activity_uri
 from outbox.follows import render_follow
-from outbox.publish import enqueue, new_activity_uri
 from runtime.services import Services
 
 RELAY_USERNAME = "relay"
@@ -290,7 +290,9 @@ async def forward(session: AsyncSession, svc: Services, object_uri: str, *, orig
         .where(RelaySubscriber.state == SubscriptionState.accepted)
     )
     inboxes = {
-        shared or inbox for shared, inbox, domain in rows if domain != origin and (shared or inbox)
+        target
+        for shared, inbox, domain in rows
+        if domain != origin and (target := delivery_inbox(shared, inbox))
     }
     if not inboxes:
         return

@@ -17,9 +17,9 @@ from sqlalchemy.orm import InstrumentedAttribute, aliased
 
 from actors.domains import forget_rules, normalise_domain, set_policy
 from actors.models import Actor, ActorKind, DomainPolicyKind, Follow
+from outbox.enqueue import enqueue
 from outbox.follows import render_follow
 from outbox.models import Delivery, DeliveryState
-from outbox.publish import enqueue
 from runtime.services import Services
 
 

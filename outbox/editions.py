@@ -10,9 +10,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from actors.directory import editions_of
 from actors.models import Actor
 from federation.vocab import PUBLIC
+from outbox.enqueue import enqueue, new_activity_uri
 from outbox.follows import follower_inboxes
 from outbox.models import OutboxActivity, Post, Visibility
-from outbox.publish import enqueue, new_activity_uri
 from runtime.services import Services
 
 

@@ -14,49 +14,9 @@ from babel.numbers import format_decimal
 
 from content.i18n import babel_locale
 from outbox.kinds import CampaignDetails, EventDetails, StrikeDetails
+from outbox.vocabulary import CAMPAIGN_STATUS, SECTOR_NAMES, STRIKE_STATUS
 
 Gettext = Callable[[str], str]
-
-
-def _(text: str) -> str:
-    """Marks a label for extraction; translated at render time in the post's language."""
-    return text
-
-
-STRIKE_STATUS = {
-    "ongoing": _("ongoing"),
-    "suspended": _("suspended"),
-    "won": _("won"),
-    "lost": _("lost"),
-    "ended": _("ended"),
-}
-CAMPAIGN_STATUS = {
-    "detained": _("detained"),
-    "sentenced": _("sentenced"),
-    "on_bail": _("on bail"),
-    "released": _("released"),
-}
-SECTOR_NAMES = {
-    "oil_gas": _("oil and gas"),
-    "petrochemicals": _("petrochemicals"),
-    "mining": _("mining"),
-    "steel_metal": _("steel and metal"),
-    "manufacturing": _("manufacturing"),
-    "textiles": _("textiles"),
-    "sugar_food": _("sugar and food"),
-    "agriculture": _("agriculture"),
-    "construction": _("construction"),
-    "transport": _("transport"),
-    "ports_shipping": _("ports and shipping"),
-    "education": _("education"),
-    "health": _("health"),
-    "public_services": _("public services"),
-    "municipal": _("municipal services"),
-    "retail": _("retail"),
-    "telecoms": _("telecommunications"),
-    "energy_utilities": _("energy and utilities"),
-    "other": _("other sectors"),
-}
 
 
 def country_name(code: str, language: str) -> str:

@@ -5,9 +5,9 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from actors.models import Actor, Follow, FollowState
+from actors.models import Actor, Follow, FollowState, delivery_inbox
 from federation.vocab import JsonObject
-from outbox.publish import enqueue, new_activity_uri
+from outbox.enqueue import enqueue, new_activity_uri
 from runtime.services import Services
 
 
@@ -114,7 +114,7 @@ async def follower_inboxes(session: AsyncSession, actor: Actor) -> list[str]:
             Actor.deleted_at.is_(None),
         )
     )
-    return sorted({target for shared, inbox in rows if (target := shared or inbox)})
+    return sorted({target for shared, inbox in rows if (target := delivery_inbox(shared, inbox))})
 
 
 async def list_followers(

@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from babel import Locale
 
 from federation.documents import is_http_uri
+from outbox.vocabulary import SECTORS, CampaignStatus, StrikeStatus
 
 
 class PostKind(StrEnum):
@@ -28,46 +29,8 @@ class PostKind(StrEnum):
     campaign = "campaign"
 
 
-class StrikeStatus(StrEnum):
-    ongoing = "ongoing"
-    suspended = "suspended"
-    won = "won"
-    lost = "lost"
-    ended = "ended"
-
-
-class CampaignStatus(StrEnum):
-    detained = "detained"
-    sentenced = "sentenced"
-    on_bail = "on_bail"
-    released = "released"
-
-
 class DetailsError(ValueError):
     """A structured field is missing or malformed; the message names it."""
-
-
-SECTORS = (
-    "oil_gas",
-    "petrochemicals",
-    "mining",
-    "steel_metal",
-    "manufacturing",
-    "textiles",
-    "sugar_food",
-    "agriculture",
-    "construction",
-    "transport",
-    "ports_shipping",
-    "education",
-    "health",
-    "public_services",
-    "municipal",
-    "retail",
-    "telecoms",
-    "energy_utilities",
-    "other",
-)
 
 
 @cache

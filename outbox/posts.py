@@ -9,7 +9,7 @@ from __future__ import annotations
 from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from actors.models import Actor, ActorKind
+from actors.models import Actor, ActorKind, delivery_inbox
 from content.hashtags import normalise_tag
 from content.html import html_to_text
 from content.images import CleanImage, ImageRejected, clean_image
@@ -18,9 +18,9 @@ from core.ids import new_id
 from federation.documents import is_http_uri
 from outbox.addressing import is_listed
 from outbox.compose import Composed, Draft, PostError, compose
+from outbox.enqueue import enqueue, new_activity_uri
 from outbox.follows import follower_inboxes
 from outbox.models import Attachment, Post, PostRevision, PostState, PostTag, Visibility
-from outbox.publish import enqueue, new_activity_uri
 from outbox.queries import find_post, previous_recipients, related_of
 from outbox.render import render_object, render_tombstone, wrap
 from runtime.services import Services
@@ -298,7 +298,7 @@ async def _audience_inboxes(session: AsyncSession, post: Post, author: Actor) ->
         rows = await session.execute(
             select(Actor.shared_inbox_uri, Actor.inbox_uri).where(Actor.uri.in_(mentioned))
         )
-        inboxes |= {target for shared, inbox in rows if (target := shared or inbox)}
+        inboxes |= {target for shared, inbox in rows if (target := delivery_inbox(shared, inbox))}
     return sorted(inboxes)
 
 

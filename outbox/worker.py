@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import time
 from collections import Counter, OrderedDict
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -21,8 +20,8 @@ from sqlalchemy import Table, bindparam, delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from actors.domains import rules
-from actors.health import record_failure, record_successes, unavailable_domains
-from actors.keystore import signing_key
+from actors.health import GivenUp, record_failure, record_successes, unavailable_domains
+from actors.keystore import SigningKeys, signing_key
 from actors.models import Actor, Follow
 from federation.client import DeliveryResult
 from federation.keys import SigningKey
@@ -265,7 +264,7 @@ class DeliveryWorker:
             actor = await session.get(Actor, actor_id)
         if actor is None:
             raise LookupError(f"actor {actor_id} is gone")
-        return signing_key(actor, self.svc.settings.secret_key, self.svc.signing_keys)
+        return signing_key(actor, self.svc.settings.secret_key, self.svc.component(SigningKeys))
 
     # -- recording -----------------------------------------------------------------------------
     async def _flush_forever(self, stop: asyncio.Event) -> None:
@@ -340,8 +339,7 @@ class DeliveryWorker:
                     await record_failure(session, domain, now)
                 for actor_id, inbox in gone_inboxes:
                     await _remove_gone_followers(session, actor_id, inbox)
-                self.svc.unavailable_domains = await unavailable_domains(session)
-                self.svc.unavailable_loaded_at = time.monotonic()
+                self.svc.component(GivenUp).replace(await unavailable_domains(session))
             # Counted once recorded: what callers (the CLI, benchmarks) wait for.
             self.delivered += sum(p["state"] == DeliveryState.delivered.value for p in params)
         except Exception:

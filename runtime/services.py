@@ -6,9 +6,8 @@ import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TypeVar, cast
 
-from cryptography.hazmat.primitives.asymmetric.types import PublicKeyTypes
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.requests import Request
 
@@ -18,7 +17,6 @@ from core.config import Settings
 from core.paths import locales_dir
 from core.uris import Uris
 from federation.client import ClientConfig, FederationClient
-from federation.keys import SigningKey
 from storage.database import Database
 
 
@@ -35,13 +33,23 @@ class Wakeups:
         self.event(name).set()
 
 
-@dataclass(frozen=True)
-class CachedKey:
-    """A verified-usable public key: whose it is and the loaded key object."""
+T = TypeVar("T")
 
-    actor_uri: str
-    key: PublicKeyTypes
-    expires_at: float  # monotonic seconds
+
+@dataclass
+class Components:
+    """State one instance keeps in memory, each piece owned and typed by the module that defines
+    its class (the key cache in `actors.verification`, the domain rules in `actors.domains`,
+    server health in `actors.health`, signing keys in `actors.keystore`): `svc.component(
+    KeyCache)`. Made on first use, one per class per instance; never a global."""
+
+    _made: dict[type, object] = field(default_factory=dict)
+
+    def get(self, kind: type[T]) -> T:
+        found = self._made.get(kind)
+        if found is None:
+            found = self._made[kind] = kind()
+        return cast(T, found)
 
 
 PostHook = Callable[[AsyncSession, "Services", int], Awaitable[None]]
@@ -73,12 +81,11 @@ class Services:
     catalogs: Catalogs
     hooks: Hooks = field(default_factory=Hooks)
     wakeups: Wakeups = field(default_factory=Wakeups)
-    signing_keys: dict[str, SigningKey] = field(default_factory=dict)
-    key_refetched_at: dict[str, float] = field(default_factory=dict)
-    public_keys: dict[str, CachedKey] = field(default_factory=dict)
-    unavailable_domains: set[str] = field(default_factory=set)
-    unavailable_loaded_at: float = float("-inf")  # monotonic time the set was last read
-    extras: dict[str, Any] = field(default_factory=dict)
+    components: Components = field(default_factory=Components)
+
+    def component(self, kind: type[T]) -> T:
+        """This instance's one `kind` (see `Components`)."""
+        return self.components.get(kind)
 
 
 def client_config(settings: Settings) -> ClientConfig:

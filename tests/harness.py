@@ -15,10 +15,10 @@ import httpx
 import uvicorn
 from asgi_lifespan import LifespanManager
 
+from cli.main import uvicorn_options
 from core.clock import Clock
 from core.config import Settings
 from hambastegi.app import create_app
-from hambastegi.cli import uvicorn_options
 from hambastegi.wiring import instance_services
 from runtime.services import Services
 from tests.databases import TestDatabase, fresh_database

@@ -14,10 +14,10 @@ from actors.models import Actor, ActorKind, Follow, FollowState
 from content.html import html_to_text
 from content.mediastore import MediaStore
 from inbox.models import RemoteObject
-from outbox.fields_html import CAMPAIGN_STATUS, SECTOR_NAMES, STRIKE_STATUS
 from outbox.kinds import CampaignDetails, details_from_json
 from outbox.models import Post, PostRevision, PostState, Visibility
 from outbox.queries import related_of
+from outbox.vocabulary import CAMPAIGN_STATUS, SECTOR_NAMES, STRIKE_STATUS
 from runtime.services import services
 from web import reading
 from web.templating import Pages

@@ -16,9 +16,10 @@ from actors.models import Actor, ActorKind
 from content.hashtags import is_valid_tag, normalise_tag
 from content.i18n import INTERFACE_LANGUAGES, babel_locale
 from network.members import Application, MemberProfile, MembershipError, apply_to_join
-from outbox.fields_html import CAMPAIGN_STATUS, SECTOR_NAMES, STRIKE_STATUS, country_name
-from outbox.kinds import SECTORS, CampaignDetails, PostKind, StrikeStatus
+from outbox.fields_html import country_name
+from outbox.kinds import CampaignDetails, PostKind
 from outbox.models import Post, PostState, Visibility
+from outbox.vocabulary import CAMPAIGN_STATUS, SECTOR_NAMES, SECTORS, STRIKE_STATUS, StrikeStatus
 from runtime.services import services
 from web import reading
 from web.charts import month_bars
@@ -513,6 +514,7 @@ async def about_page(request: Request) -> Response:
             "network": network,
             "member_count": members,
             "organisations": organisations,
+            "contact_email": svc.settings.contact_email,
         },
     )
 

@@ -98,6 +98,7 @@ async def nodeinfo_document(request: Request) -> Response:
         metadata={
             "nodeName": svc.settings.instance_name,
             "nodeDescription": svc.settings.instance_description,
+            **({"contactEmail": svc.settings.contact_email} if svc.settings.contact_email else {}),
         },
     )
     profile = f"http://nodeinfo.diaspora.software/ns/schema/{version}#"

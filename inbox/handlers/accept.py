@@ -9,6 +9,7 @@ from actors.models import Actor, Follow, FollowState
 from federation.documents import Activity
 from federation.vocab import get_id
 from inbox.context import Ignored, InboxContext
+from inbox.hooks import claimed
 
 
 async def _our_follow(session: AsyncSession, activity: Activity) -> Follow:
@@ -43,6 +44,8 @@ async def _our_follow(session: AsyncSession, activity: Activity) -> Follow:
 
 
 async def handle_accept(ctx: InboxContext, activity: Activity) -> None:
+    if await claimed(ctx.hooks.accept_received, ctx, activity):  # a relay accepting us
+        return
     async with ctx.effect() as session:
         row = await _our_follow(session, activity)
         row.state = FollowState.accepted.value

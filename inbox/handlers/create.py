@@ -1,20 +1,28 @@
-"""Create: a reply to one of our posts, or a post mentioning one of our actors, is kept."""
+"""Create: a post we keep (see `inbox.acceptance` for which and why), with the post it
+replies to when a reason asks for the whole thread; the layers above hear of it."""
 
 from __future__ import annotations
 
 from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from actors.models import Actor
+from core.uris import authority
 from federation.documents import Activity, RemoteObjectData, parse_object
-from federation.errors import InvalidDocument
+from federation.errors import FetchError, InvalidDocument
+from inbox.acceptance import interests
 from inbox.context import Ignored, InboxContext
+from inbox.hooks import Arrival, KeptPost
+from inbox.models import RemoteObject
 from inbox.objects import fetch_object, store_object
-from outbox.models import Post, PostState
 
 
 async def object_of(ctx: InboxContext, activity: Activity) -> RemoteObjectData:
-    """The created object: the embedded copy (its origin was checked at the inbox), or fetched."""
+    """The created object: the embedded copy (its origin was checked at the inbox), or
+    fetched; always fetched from its origin when a relay forwarded the Create."""
+    if ctx.relayed_by is not None:  # never trust a relayed body
+        if activity.object_uri is None:
+            raise Ignored("relayed Create names no object")
+        return await fetch_object(ctx.svc, activity.object_uri)
     embedded = activity.embedded_object
     try:
         if embedded is not None and len(embedded) > 2:
@@ -26,36 +34,44 @@ async def object_of(ctx: InboxContext, activity: Activity) -> RemoteObjectData:
         raise Ignored(f"not a post we can keep: {exc}") from exc
 
 
-async def concerns_us(
-    ctx: InboxContext, data: RemoteObjectData, session: AsyncSession | None = None
-) -> bool:
-    """A reply to one of our published posts, or a mention of / address to one of our actors
-    (in `session` when the caller has one open)."""
-    if session is None:
-        async with ctx.svc.db.reader() as own:
-            return await concerns_us(ctx, data, own)
-    uris = ctx.svc.uris
-    if data.in_reply_to and uris.is_ours(data.in_reply_to):
-        replied = await session.scalar(
-            select(Post.id).where(Post.uri == data.in_reply_to, Post.state == PostState.published)
-        )
-        if replied is not None:
-            return True
-    named = [u for u in (*data.mentions, *data.to, *data.cc) if uris.is_ours(u)]
-    if named:
-        ours = await session.scalar(
-            select(Actor.id).where(Actor.uri.in_(named), Actor.kind != "remote")
-        )
-        return ours is not None
-    return False
-
-
 async def handle_create(ctx: InboxContext, activity: Activity) -> None:
     data = await object_of(ctx, activity)
     if data.attributed_to != activity.actor_uri:
         raise Ignored("the object is attributed to someone else")
-    if not await concerns_us(ctx, data):
-        raise Ignored("neither a reply to our posts nor a mention of our actors")
     author = await ctx.actor(activity.actor_uri)
+    reasons = await interests(ctx, Arrival("Create", author, ctx.recipient), data)
+    if not reasons:
+        raise Ignored("not from a member or someone we follow, and not about us")
+    whole_thread = any(reason.whole_thread for reason in reasons)
+    parent = await _own_thread_parent(ctx, data, author) if whole_thread else None
     async with ctx.effect() as session:
+        if parent is not None:
+            await store_object(session, ctx.svc, parent, author)
         await store_object(session, ctx.svc, data, author)
+        kept = KeptPost(activity, data, author, tuple(reasons), ctx.relayed_by)
+        await ctx.hooks.kept(session, ctx.svc, kept)
+
+
+async def _own_thread_parent(
+    ctx: InboxContext, data: RemoteObjectData, author: Actor
+) -> RemoteObjectData | None:
+    """An author replying to its own post we do not hold yet: fetch the post (from its
+    origin) so the thread is known and the reply is judged as part of it."""
+    parent_uri = data.in_reply_to
+    if parent_uri is None or ctx.svc.uris.is_ours(parent_uri):
+        return None
+    if authority(parent_uri) != authority(author.uri):
+        return None  # its own posts are on its own server: nothing elsewhere is fetched
+    async with ctx.svc.db.reader() as session:
+        held = await session.scalar(select(RemoteObject.id).where(RemoteObject.uri == parent_uri))
+    if held is not None:
+        return None
+    try:
+        parent = await fetch_object(ctx.svc, parent_uri)
+    except FetchError as exc:
+        if not exc.is_permanent:
+            raise
+        return None
+    except InvalidDocument:
+        return None
+    return parent if parent.attributed_to == author.uri else None

@@ -1,4 +1,5 @@
-"""Delete: an actor deleting itself (objects later)."""
+"""Delete: an actor deleting itself, or an author deleting a post we keep (a tombstone stays,
+and the layers above hear of it)."""
 
 from __future__ import annotations
 
@@ -36,6 +37,7 @@ async def delete_object(ctx: InboxContext, activity: Activity) -> None:
         row.summary = ""
         row.name = ""
         row.attachments = []
+        await ctx.hooks.deleted(session, ctx.svc, row.uri, activity)
 
 
 async def delete_actor(ctx: InboxContext, activity: Activity) -> None:

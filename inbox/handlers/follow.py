@@ -6,11 +6,15 @@ from actors.directory import find_by_uri
 from actors.models import Actor, ActorKind, Follow, FollowState
 from federation.documents import Activity
 from inbox.context import Ignored, InboxContext
+from inbox.hooks import claimed
 from outbox.follows import accept_follow, find_follow
 
 
 async def handle_follow(ctx: InboxContext, activity: Activity) -> None:
-    """Record the request; accept it at once unless the actor approves followers by hand."""
+    """Record the request; accept it at once unless the actor approves followers by hand.
+    (A layer above may claim it first: a relay subscription.)"""
+    if await claimed(ctx.hooks.follow_received, ctx, activity):
+        return
     if activity.object_uri is None or not ctx.svc.uris.is_ours(activity.object_uri):
         raise Ignored("the follow is not addressed to one of our actors")
     async with ctx.svc.db.reader() as session:

@@ -1,11 +1,16 @@
-"""Like and Announce of our posts (counted as `likes` and `shares`), and their Undo."""
+"""Like and Announce: of our posts, counted as `likes` and `shares` (and their Undo); an
+Announce of someone else's post is a post offered to us, kept by the same rule as a Create."""
 
 from __future__ import annotations
 
 from sqlalchemy import delete, select
 
+from actors.resolver import ResolveError, resolve_actor
 from federation.documents import Activity
+from inbox.acceptance import interests
 from inbox.context import Ignored, InboxContext
+from inbox.hooks import Arrival, KeptPost
+from inbox.objects import fetch_object, store_object
 from outbox.models import Interaction, InteractionKind, Post, PostState, Visibility
 from storage.database import insert_ignoring_duplicates
 
@@ -40,7 +45,25 @@ async def handle_like(ctx: InboxContext, activity: Activity) -> None:
 
 
 async def handle_announce(ctx: InboxContext, activity: Activity) -> None:
-    await _record(ctx, activity, InteractionKind.announce)
+    object_uri = activity.object_uri
+    if object_uri is None:
+        raise Ignored("Announce names no object")
+    if ctx.svc.uris.is_ours(object_uri):
+        await _record(ctx, activity, InteractionKind.announce)  # a boost of our post
+        return
+    announcer = await ctx.actor(activity.actor_uri)
+    reasons = await interests(ctx, Arrival("Announce", announcer, ctx.recipient), None)
+    if not reasons:
+        raise Ignored("a boost by someone we do not follow")
+    data = await fetch_object(ctx.svc, object_uri)  # the embedded copy, if any, is never trusted
+    try:
+        author = await resolve_actor(ctx.svc, data.attributed_to)
+    except ResolveError as exc:
+        raise Ignored(f"cannot resolve the author: {exc}") from exc
+    async with ctx.effect() as session:
+        await store_object(session, ctx.svc, data, author)
+        kept = KeptPost(activity, data, author, tuple(reasons), ctx.relayed_by)
+        await ctx.hooks.kept(session, ctx.svc, kept)
 
 
 async def undo_interaction(ctx: InboxContext, activity: Activity, inner_uri: str) -> None:

@@ -1,4 +1,4 @@
-"""Undo: someone takes back an earlier activity of theirs (a Follow; interactions later)."""
+"""Undo: someone takes back an earlier activity of theirs (a Follow, a Like, an Announce)."""
 
 from __future__ import annotations
 
@@ -10,12 +10,15 @@ from actors.models import Actor, Follow
 from federation.documents import Activity
 from federation.vocab import get_id
 from inbox.context import Ignored, InboxContext
+from inbox.hooks import claimed
 from outbox.models import Interaction
 
 UndoHandler = Callable[[InboxContext, Activity, str], Awaitable[None]]
 
 
 async def undo_follow(ctx: InboxContext, activity: Activity, inner_uri: str) -> None:
+    if await claimed(ctx.hooks.undo_follow_received, ctx, activity):  # a relay subscriber leaving
+        return
     inner = activity.embedded_object or {}
     followed_uri = get_id(inner.get("object"))
     follower = await ctx.actor(activity.actor_uri)

@@ -1,4 +1,5 @@
-"""Update: an actor's new profile or key (objects later)."""
+"""Update: an actor's new profile or key, or a new version of a post we keep (the layers
+above hear of it)."""
 
 from __future__ import annotations
 
@@ -50,6 +51,7 @@ async def update_object(ctx: InboxContext, activity: Activity) -> None:
         raise Ignored("only its author can update a post")
     async with ctx.effect() as session:
         await store_object(session, ctx.svc, data, author)
+        await ctx.hooks.updated(session, ctx.svc, known.uri, activity)
 
 
 async def update_actor(ctx: InboxContext, activity: Activity) -> None:

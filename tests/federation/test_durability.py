@@ -17,8 +17,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
+from outbox.enqueue import enqueue
 from outbox.models import Delivery, DeliveryState
-from outbox.publish import enqueue
 from tests.factories import make_actor
 from tests.harness import Instance, asgi_instance, eventually
 from tests.peer import Peer

@@ -23,9 +23,9 @@ from core.clock import FrozenClock
 from federation.signatures import sign_request
 from hambastegi.workers import inbox_worker
 from inbox.models import ReceivedActivity
+from outbox.enqueue import enqueue
 from outbox.follows import follow
 from outbox.models import Delivery, DeliveryState
-from outbox.publish import enqueue
 from outbox.worker import DeliveryWorker
 from tests.databases import engine_under_test, fresh_database
 from tests.factories import make_actor

@@ -7,7 +7,7 @@ from sqlalchemy import select
 
 from actors.models import Actor, Follow, FollowState
 from actors.resolver import resolve_handle
-from hambastegi.graph import followers_decide
+from cli.graph import followers_decide
 from outbox.follows import follow, unfollow
 from tests.factories import make_actor
 from tests.harness import Instance, eventually

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.hazmat.primitives.serialization import load_pem_public_key
 
 from actors.models import ActorKind
 from tests.factories import make_actor
-from tests.harness import Instance
+from tests.harness import Instance, asgi_instance
 
 AS_ACCEPT = "application/activity+json"
 LD_ACCEPT = 'application/ld+json; profile="https://www.w3.org/ns/activitystreams"'
@@ -255,3 +257,22 @@ async def test_nodeinfo_describes_the_software_and_usage(instance: Instance, ver
 
 async def test_unknown_nodeinfo_version_is_404(instance: Instance) -> None:
     assert (await instance.http.get("/nodeinfo/9.9")).status_code == 404
+
+
+async def test_the_contact_address_is_on_the_about_page_and_in_nodeinfo(tmp_path: Path) -> None:
+    async with asgi_instance(tmp_path, contact_email="admins@solidarity.example") as instance:
+        about = await instance.http.get("/about")
+        links = (await instance.http.get("/.well-known/nodeinfo")).json()["links"]
+        doc = (await instance.http.get(links[-1]["href"])).json()
+
+    assert 'href="mailto:admins@solidarity.example"' in about.text
+    assert doc["metadata"]["contactEmail"] == "admins@solidarity.example"
+
+
+async def test_without_a_contact_address_none_is_shown(instance: Instance) -> None:
+    about = await instance.http.get("/about")
+    links = (await instance.http.get("/.well-known/nodeinfo")).json()["links"]
+    doc = (await instance.http.get(links[-1]["href"])).json()
+
+    assert "mailto:" not in about.text
+    assert "contactEmail" not in doc["metadata"]

@@ -22,9 +22,9 @@ from hambastegi.instance import StartupError, prepare_instance
 from hambastegi.workers import inbox_worker
 from inbox.models import ReceivedActivity
 from outbox.blocks import block_domain
+from outbox.enqueue import enqueue
 from outbox.follows import follow
 from outbox.models import Delivery, DeliveryState
-from outbox.publish import enqueue
 from outbox.worker import DeliveryWorker
 from storage.meta import get_meta, set_meta
 from tests.factories import make_actor

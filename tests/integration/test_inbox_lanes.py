@@ -13,7 +13,7 @@ from sqlalchemy import event, select
 from sqlalchemy.exc import OperationalError
 
 from federation.documents import Activity
-from hambastegi.wiring import inbox_handlers
+from hambastegi.wiring import inbox_handlers, inbox_hooks
 from hambastegi.workers import inbox_worker
 from inbox.context import InboxContext
 from inbox.models import ReceivedActivity, RemoteObject
@@ -124,7 +124,7 @@ async def test_when_a_fast_lane_transaction_fails_its_activities_are_done_one_by
 
     handlers["Create"] = create_failing_once
 
-    assert await InboxWorker(s.instance.svc, handlers).run_once() == 5
+    assert await InboxWorker(s.instance.svc, handlers, inbox_hooks()).run_once() == 5
 
     assert [state for _uri, state, _e in await outcomes(s)] == ["processed"] * 5
     for n in range(5):

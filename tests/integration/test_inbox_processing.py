@@ -268,7 +268,7 @@ async def test_a_410_from_a_followers_inbox_removes_the_follower(s: Scene) -> No
         assert alice is not None
         alice.shared_inbox_uri = None
     s.peer.serve("/users/alice/inbox", b"gone", status=410, content_type="text/plain")
-    from outbox.publish import enqueue
+    from outbox.enqueue import enqueue
 
     async with s.instance.svc.db.transaction() as session:
         await enqueue(

@@ -21,10 +21,10 @@ from accounts.models import User
 from accounts.users import create_user, enable_totp
 from actors.directory import NewActor, create_local_actor
 from actors.models import Actor, ActorKind
+from cli.main import uvicorn_config
 from content.mediastore import MediaStore
 from core.config import Settings
 from federation.signatures import sign_request
-from hambastegi.cli import uvicorn_config
 from hambastegi.workers import inbox_worker
 from outbox.compose import Draft
 from outbox.kinds import PostKind

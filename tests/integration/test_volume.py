@@ -14,7 +14,7 @@ import pytest_asyncio
 from sqlalchemy import func, select
 
 from actors.models import Actor, Follow, FollowState
-from hambastegi.demo_large import seed_large
+from cli.demo_large import seed_large
 from inbox.models import RemoteObject
 from network.models import CurationItem, CurationState
 from outbox.kinds import PostKind

@@ -18,7 +18,7 @@ from network.members import (
     reject_join,
 )
 from network.models import CurationItem, JoinRequest, JoinState, Trust
-from outbox.fields_html import SECTOR_NAMES
+from outbox.vocabulary import SECTOR_NAMES
 from runtime.services import services
 from web import reading
 from web.desk.common import Forbidden, desk_view, done, field_text, form_of, render

@@ -16,11 +16,11 @@ from starlette.routing import Route
 from accounts.sessions import Identity
 from actors.models import Actor, ActorKind
 from outbox.compose import Draft, ImageUpload, PostError, compose
-from outbox.fields_html import CAMPAIGN_STATUS, SECTOR_NAMES, STRIKE_STATUS
-from outbox.kinds import SECTORS, PostKind
+from outbox.kinds import PostKind
 from outbox.models import Post, PostState, Visibility
 from outbox.posts import create_post, delete_post, edit_post, may_see, same_organisation
 from outbox.status import delivery_status, retry_now
+from outbox.vocabulary import CAMPAIGN_STATUS, SECTOR_NAMES, SECTORS, STRIKE_STATUS
 from runtime.services import services
 from web.desk.common import Forbidden, desk_view, done, field_text, form_of, render
 from web.pages import pages

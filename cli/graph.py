@@ -6,7 +6,7 @@ from actors.directory import get_local
 from actors.domains import forget_rules, list_policies, remove_policy, set_policy
 from actors.models import Actor, DomainPolicyKind, FollowState
 from actors.resolver import resolve_handle
-from hambastegi.errors import CommandError
+from cli.errors import CommandError
 from outbox.blocks import block_domain
 from outbox.follows import (
     accept_follow,

@@ -1,4 +1,5 @@
-"""CLI commands for the network: members, join requests, curation, relays."""
+"""CLI commands for the network: members, join requests, curation, relays. (Their errors are
+in `cli.main`'s one table.)"""
 
 from __future__ import annotations
 
@@ -6,12 +7,10 @@ import argparse
 from datetime import date
 from typing import Any
 
-from hambastegi.errors import CommandError
 from network import booster, relays
 from network.members import (
     Application,
     MemberProfile,
-    MembershipError,
     add_member,
     apply_to_join,
     approve_join,
@@ -128,17 +127,6 @@ def handlers(args: argparse.Namespace) -> dict[tuple[str, str | None], Any]:
     }
 
 
-ERRORS = (MembershipError, booster.CurationError, relays.RelayError)
-
-
-async def _guard(coro: Any) -> int:
-    try:
-        result: int = await coro
-    except ERRORS as exc:
-        raise CommandError(str(exc)) from exc
-    return result
-
-
 def _profile(args: argparse.Namespace, trust: str = Trust.review.value) -> MemberProfile:
     return MemberProfile(
         country=args.country,
@@ -150,189 +138,146 @@ def _profile(args: argparse.Namespace, trust: str = Trust.review.value) -> Membe
 
 
 async def member_add(svc: Services, args: argparse.Namespace) -> int:
-    async def go() -> int:
-        member = await add_member(svc, args.network, args.account, _profile(args, args.trust))
-        print(
-            f"member #{member.id} added ({member.country}, {member.sector}, "
-            f"trust {member.trust}); following"
-        )
-        return 0
-
-    return await _guard(go())
+    member = await add_member(svc, args.network, args.account, _profile(args, args.trust))
+    print(
+        f"member #{member.id} added ({member.country}, {member.sector}, "
+        f"trust {member.trust}); following"
+    )
+    return 0
 
 
 async def member_list(svc: Services, args: argparse.Namespace) -> int:
-    async def go() -> int:
-        async with svc.db.reader() as session:
-            network = await network_actor(session, args.network)
-            rows = await list_members(session, network, country=args.country, sector=args.sector)
-        if not rows:
-            print("no members yet")
-        for member, actor in rows:
-            langs = ",".join(member.languages) or "any"
-            print(
-                f"{member.country}  {member.sector:<16} {member.trust:<6} {langs:<10} "
-                f"since {member.since}  {actor.username}@{actor.domain}  {actor.display_name}"
-            )
-        return 0
-
-    return await _guard(go())
+    async with svc.db.reader() as session:
+        network = await network_actor(session, args.network)
+        rows = await list_members(session, network, country=args.country, sector=args.sector)
+    if not rows:
+        print("no members yet")
+    for member, actor in rows:
+        langs = ",".join(member.languages) or "any"
+        print(
+            f"{member.country}  {member.sector:<16} {member.trust:<6} {langs:<10} "
+            f"since {member.since}  {actor.username}@{actor.domain}  {actor.display_name}"
+        )
+    return 0
 
 
 async def member_remove(svc: Services, args: argparse.Namespace) -> int:
-    async def go() -> int:
-        await remove_member(svc, args.network, args.account)
-        print(f"removed {args.account}; the network no longer follows it")
-        return 0
-
-    return await _guard(go())
+    await remove_member(svc, args.network, args.account)
+    print(f"removed {args.account}; the network no longer follows it")
+    return 0
 
 
 async def member_trust(svc: Services, args: argparse.Namespace) -> int:
-    async def go() -> int:
-        member = await set_trust(svc, args.network, args.account, Trust(args.level))
-        print(f"member #{member.id} trust is now {member.trust}")
-        return 0
-
-    return await _guard(go())
+    member = await set_trust(svc, args.network, args.account, Trust(args.level))
+    print(f"member #{member.id} trust is now {member.trust}")
+    return 0
 
 
 async def join_request(svc: Services, args: argparse.Namespace) -> int:
-    async def go() -> int:
-        request = await apply_to_join(
-            svc,
-            args.network,
-            Application(
-                organisation=args.name,
-                contact=args.contact,
-                profile=_profile(args),
-                account=args.account,
-                description=args.description,
-            ),
-        )
-        print(f"join request #{request.id} recorded; a curator will review it")
-        return 0
-
-    return await _guard(go())
+    request = await apply_to_join(
+        svc,
+        args.network,
+        Application(
+            organisation=args.name,
+            contact=args.contact,
+            profile=_profile(args),
+            account=args.account,
+            description=args.description,
+        ),
+    )
+    print(f"join request #{request.id} recorded; a curator will review it")
+    return 0
 
 
 async def join_list(svc: Services, args: argparse.Namespace) -> int:
-    async def go() -> int:
-        states = tuple(JoinState) if args.all else (JoinState.pending,)
-        async with svc.db.reader() as session:
-            network = await network_actor(session, args.network)
-            requests = await list_join_requests(session, network, states)
-        if not requests:
-            print("no applications waiting")
-        for r in requests:
-            print(
-                f"#{r.id} {r.state:<8} {r.country} {r.sector:<16} {r.organisation}  "
-                f"account={r.account or '-'}  contact={r.contact}"
-            )
-        return 0
-
-    return await _guard(go())
+    states = tuple(JoinState) if args.all else (JoinState.pending,)
+    async with svc.db.reader() as session:
+        network = await network_actor(session, args.network)
+        requests = await list_join_requests(session, network, states)
+    if not requests:
+        print("no applications waiting")
+    for r in requests:
+        print(
+            f"#{r.id} {r.state:<8} {r.country} {r.sector:<16} {r.organisation}  "
+            f"account={r.account or '-'}  contact={r.contact}"
+        )
+    return 0
 
 
 async def join_approve(svc: Services, args: argparse.Namespace) -> int:
-    async def go() -> int:
-        member = await approve_join(
-            svc, args.request_id, username=args.username, trust=Trust(args.trust), note=args.note
-        )
-        print(f"approved: member #{member.id}")
-        return 0
-
-    return await _guard(go())
+    member = await approve_join(
+        svc, args.request_id, username=args.username, trust=Trust(args.trust), note=args.note
+    )
+    print(f"approved: member #{member.id}")
+    return 0
 
 
 async def join_reject(svc: Services, args: argparse.Namespace) -> int:
-    async def go() -> int:
-        await reject_join(svc, args.request_id, args.note)
-        print(f"rejected join request #{args.request_id}")
-        return 0
-
-    return await _guard(go())
+    await reject_join(svc, args.request_id, args.note)
+    print(f"rejected join request #{args.request_id}")
+    return 0
 
 
 async def curate_list(svc: Services, args: argparse.Namespace) -> int:
-    async def go() -> int:
-        states = ("pending", "boosted", "rejected", "withdrawn") if args.all else ("pending",)
-        async with svc.db.reader() as session:
-            network = await network_actor(session, args.network)
-            items = await booster.queue(session, network.id, states)
-        if not items:
-            print("nothing waiting for a curator")
-        for item, author in items:
-            print(
-                f"#{item.id} {item.state:<9} {item.kind:<8} {item.language or '?':<5} "
-                f"{author.username}@{author.domain} via {item.source} "
-                f"at {item.received_at:%Y-%m-%d %H:%M}"
-            )
-            print(f"    {item.rule}")
-            print(f"    {item.object_uri}")
-            if item.excerpt:
-                print(f"    “{item.excerpt}”")
-        return 0
-
-    return await _guard(go())
+    states = ("pending", "boosted", "rejected", "withdrawn") if args.all else ("pending",)
+    async with svc.db.reader() as session:
+        network = await network_actor(session, args.network)
+        items = await booster.queue(session, network.id, states)
+    if not items:
+        print("nothing waiting for a curator")
+    for item, author in items:
+        print(
+            f"#{item.id} {item.state:<9} {item.kind:<8} {item.language or '?':<5} "
+            f"{author.username}@{author.domain} via {item.source} "
+            f"at {item.received_at:%Y-%m-%d %H:%M}"
+        )
+        print(f"    {item.rule}")
+        print(f"    {item.object_uri}")
+        if item.excerpt:
+            print(f"    “{item.excerpt}”")
+    return 0
 
 
 async def curate_decide(svc: Services, args: argparse.Namespace, *, approve: bool) -> int:
-    async def go() -> int:
-        item = await booster.decide(
-            svc, args.item_id, approve=approve, curator=args.curator, note=args.note
-        )
-        print(f"item #{item.id} {item.state}")
-        return 0
-
-    return await _guard(go())
+    item = await booster.decide(
+        svc, args.item_id, approve=approve, curator=args.curator, note=args.note
+    )
+    print(f"item #{item.id} {item.state}")
+    return 0
 
 
 async def relay_subscribe(svc: Services, args: argparse.Namespace) -> int:
-    async def go() -> int:
-        sub = await relays.subscribe(svc, args.network, args.relay, RelayStyle(args.style))
-        print(
-            f"subscription to {sub.relay_uri} ({sub.style}) requested; "
-            "waiting for the relay to accept"
-        )
-        return 0
-
-    return await _guard(go())
+    sub = await relays.subscribe(svc, args.network, args.relay, RelayStyle(args.style))
+    print(
+        f"subscription to {sub.relay_uri} ({sub.style}) requested; waiting for the relay to accept"
+    )
+    return 0
 
 
 async def relay_unsubscribe(svc: Services, args: argparse.Namespace) -> int:
-    async def go() -> int:
-        await relays.unsubscribe(svc, args.network, args.relay)
-        print(f"left {args.relay}")
-        return 0
-
-    return await _guard(go())
+    await relays.unsubscribe(svc, args.network, args.relay)
+    print(f"left {args.relay}")
+    return 0
 
 
 async def relay_status(svc: Services, args: argparse.Namespace) -> int:
-    async def go() -> int:
-        async with svc.db.reader() as session:
-            network = await network_actor(session, args.network)
-            rows = await relays.subscriptions(session, network.id)
-        if not rows:
-            print("not subscribed to any relay")
-        for row in rows:
-            print(f"{row.state:<9} {row.style:<9} {row.relay_uri}")
-        return 0
-
-    return await _guard(go())
+    async with svc.db.reader() as session:
+        network = await network_actor(session, args.network)
+        rows = await relays.subscriptions(session, network.id)
+    if not rows:
+        print("not subscribed to any relay")
+    for row in rows:
+        print(f"{row.state:<9} {row.style:<9} {row.relay_uri}")
+    return 0
 
 
 async def relay_enable(svc: Services) -> int:
-    async def go() -> int:
-        actor = await relays.enable_relay(svc)
-        print(
-            f"relay enabled: subscribe with {actor.inbox_uri} (Mastodon) "
-            f"or follow {actor.uri} (LitePub)"
-        )
-        return 0
-
-    return await _guard(go())
+    actor = await relays.enable_relay(svc)
+    print(
+        f"relay enabled: subscribe with {actor.inbox_uri} (Mastodon) "
+        f"or follow {actor.uri} (LitePub)"
+    )
+    return 0
 
 
 async def relay_subscribers(svc: Services) -> int:
@@ -346,9 +291,6 @@ async def relay_subscribers(svc: Services) -> int:
 
 
 async def relay_decide(svc: Services, args: argparse.Namespace, *, approve: bool) -> int:
-    async def go() -> int:
-        row = await relays.decide_subscription(svc, args.subscriber, approve=approve)
-        print(f"subscription {row.state}")
-        return 0
-
-    return await _guard(go())
+    row = await relays.decide_subscription(svc, args.subscriber, approve=approve)
+    print(f"subscription {row.state}")
+    return 0

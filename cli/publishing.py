@@ -12,7 +12,7 @@ import yaml
 from sqlalchemy import select
 
 from actors.directory import get_local
-from hambastegi.errors import CommandError
+from cli.errors import CommandError
 from outbox.compose import Draft, ImageUpload, PostError
 from outbox.kinds import PostKind
 from outbox.models import Post, Visibility

@@ -26,15 +26,16 @@ from actors.domains import DomainBlocked
 from actors.keystore import SealedKeyError
 from actors.models import ActorKind
 from actors.resolver import ResolveError
+from cli import demo, demo_large, graph, publishing
+from cli import network as network_cli
+from cli.errors import CommandError
 from content.images import ImageRejected
 from content.mediastore import MediaStore
 from core.config import Settings, SettingsError
 from core.sealing import SealError
 from federation.errors import FederationError
 from federation.keys import InvalidKey
-from hambastegi import demo, demo_large, graph, network_cli, publishing
 from hambastegi.app import create_app
-from hambastegi.errors import CommandError
 from hambastegi.instance import StartupError, prepare_instance
 from hambastegi.schema import SchemaOutOfDate, stored_revision
 from hambastegi.wiring import instance_services

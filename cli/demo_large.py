@@ -23,12 +23,12 @@ from sqlalchemy import select, update
 from actors.directory import NewActor, create_local_actor, find_local, get_local
 from actors.models import Actor, ActorKind, Follow, FollowState
 from actors.resolver import store_remote_actor
+from cli import demo
 from content.mediastore import MediaStore
 from federation.documents import parse_actor, parse_object
-from hambastegi import demo
 from inbox.objects import store_object
 from network import booster
-from network.handlers import member_post
+from network.inbox_hooks import member_post
 from network.members import MemberProfile, add_member
 from network.models import Member, Trust
 from outbox.compose import Draft
