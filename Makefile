@@ -43,11 +43,14 @@ test-interop: $(STAMP) $(PEER)/node_modules/.installed  ## our instance against 
 test-federation: $(STAMP)
 	$(BIN)/python -m pytest -m federation
 
-lint: $(STAMP)
+lint: $(STAMP)  ## format, lint rules, layer contracts, types; and the coverage floor over the last test run
 	$(BIN)/ruff format --check .
 	$(BIN)/ruff check .
 	$(BIN)/lint-imports
 	$(BIN)/mypy
+	@if [ -f .coverage ]; then $(BIN)/coverage report --skip-covered --sort=cover | tail -n 25; \
+	  $(BIN)/coverage report --format=total >/dev/null || { echo "coverage is below the floor (pyproject.toml)"; exit 1; }; \
+	else echo "coverage: no data yet; make test measures it (the SQLite run) and holds it to the floor"; fi
 
 fmt: $(STAMP)
 	$(BIN)/ruff format .

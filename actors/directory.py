@@ -131,7 +131,7 @@ def _new_local(
     now = clock.now()
     return Actor(
         uri=uri,
-        kind=kind.value,
+        kind=kind,
         as_type=AS_TYPE_OF_KIND[kind],
         username=username,
         domain=authority(uris.base_url),

@@ -121,7 +121,7 @@ async def set_policy(
     if found is not None:
         found.note = note or found.note
         return found
-    row = DomainPolicy(domain=name, policy=policy.value, note=note, created_at=clock.now())
+    row = DomainPolicy(domain=name, policy=policy, note=note, created_at=clock.now())
     session.add(row)
     await session.flush()
     return row

@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from storage.base import Base, JsonType, UTCDateTime
+from storage.base import Base, EnumText, JsonType, UTCDateTime
 
 
 class ActorKind(StrEnum):
@@ -47,7 +47,7 @@ class Actor(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     uri: Mapped[str] = mapped_column(String(2048), unique=True)
-    kind: Mapped[str] = mapped_column(String(20))
+    kind: Mapped[ActorKind] = mapped_column(EnumText(ActorKind, 20))
     as_type: Mapped[str] = mapped_column(String(40))
     username: Mapped[str] = mapped_column(String(255))
     domain: Mapped[str] = mapped_column(String(255), index=True)
@@ -119,7 +119,7 @@ class Follow(Base):
     followed_id: Mapped[int] = mapped_column(
         ForeignKey("actors.id", ondelete="CASCADE"), index=True
     )
-    state: Mapped[str] = mapped_column(String(20))
+    state: Mapped[FollowState] = mapped_column(EnumText(FollowState, 20))
     activity_uri: Mapped[str | None] = mapped_column(String(2048), index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     accepted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -139,7 +139,7 @@ class DomainPolicy(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     domain: Mapped[str] = mapped_column(String(255))
-    policy: Mapped[str] = mapped_column(String(10))
+    policy: Mapped[DomainPolicyKind] = mapped_column(EnumText(DomainPolicyKind, 10))
     note: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
 

@@ -77,7 +77,7 @@ async def store_remote_actor(
     actor = await find_by_uri(session, data.uri)
     if actor is None:
         actor = Actor(
-            uri=data.uri, kind=ActorKind.remote.value, published=now, fields=[], also_known_as=[]
+            uri=data.uri, kind=ActorKind.remote, published=now, fields=[], also_known_as=[]
         )
         session.add(actor)
     elif actor.is_local:

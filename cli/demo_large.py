@@ -383,7 +383,7 @@ async def _remote_members(svc: Services, rng: random.Random) -> int:
                     sector=SECTORS[m],
                     languages=[],
                     kinds=[],
-                    trust=(Trust.auto if m % 2 == 0 else Trust.review).value,
+                    trust=Trust.auto if m % 2 == 0 else Trust.review,
                     since=svc.clock.now().date(),
                     note="",
                     created_at=svc.clock.now(),
@@ -393,7 +393,7 @@ async def _remote_members(svc: Services, rng: random.Random) -> int:
                 Follow(
                     follower_id=network.id,
                     followed_id=author.id,
-                    state=FollowState.accepted.value,
+                    state=FollowState.accepted,
                     created_at=svc.clock.now(),
                     accepted_at=svc.clock.now(),
                 )
@@ -427,7 +427,7 @@ async def _followers(svc: Services, organisations: list[Actor]) -> int:
                     Follow(
                         follower_id=follower.id,
                         followed_id=target.id,
-                        state=FollowState.accepted.value,
+                        state=FollowState.accepted,
                         activity_uri=f"https://{server}/follows/{n}/{target.username}",
                         created_at=now,
                         accepted_at=now,

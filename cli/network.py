@@ -32,7 +32,7 @@ def add_commands(commands: Any) -> None:
     add.add_argument("network")
     add.add_argument("account", help="user@host handle or actor URL (here or on any server)")
     _profile_options(add)
-    add.add_argument("--trust", choices=[t.value for t in Trust], default=Trust.review.value)
+    add.add_argument("--trust", choices=[t.value for t in Trust], default=Trust.review)
     add.add_argument("--since", type=date.fromisoformat, help="member since (YYYY-MM-DD)")
     lst = sub.add_parser("list", help="members, by country and sector")
     lst.add_argument("network")
@@ -61,7 +61,7 @@ def add_commands(commands: Any) -> None:
     approve = jsub.add_parser("approve", help="register the applicant as a member")
     approve.add_argument("request_id", type=int)
     approve.add_argument("--username", help="a new local organisation, when they have no account")
-    approve.add_argument("--trust", choices=[t.value for t in Trust], default=Trust.review.value)
+    approve.add_argument("--trust", choices=[t.value for t in Trust], default=Trust.review)
     approve.add_argument("--note", default="")
     reject = jsub.add_parser("reject", help="decline an application")
     reject.add_argument("request_id", type=int)
@@ -84,7 +84,7 @@ def add_commands(commands: Any) -> None:
     subscribe.add_argument("network")
     subscribe.add_argument("relay", help="the relay's inbox URL (mastodon) or actor URL (litepub)")
     subscribe.add_argument(
-        "--style", choices=[s.value for s in RelayStyle], default=RelayStyle.mastodon.value
+        "--style", choices=[s.value for s in RelayStyle], default=RelayStyle.mastodon
     )
     unsubscribe = rsub.add_parser("unsubscribe", help="leave a relay")
     unsubscribe.add_argument("network")
@@ -127,7 +127,7 @@ def handlers(args: argparse.Namespace) -> dict[tuple[str, str | None], Any]:
     }
 
 
-def _profile(args: argparse.Namespace, trust: str = Trust.review.value) -> MemberProfile:
+def _profile(args: argparse.Namespace, trust: str = Trust.review) -> MemberProfile:
     return MemberProfile(
         country=args.country,
         sector=args.sector,

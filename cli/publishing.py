@@ -93,7 +93,7 @@ def build_draft(kind: PostKind, args: argparse.Namespace, default_language: str)
     tags = meta.get("tags") or []
     if isinstance(tags, str):
         tags = tags.split()
-    visibility = args.visibility or meta.get("visibility") or Visibility.public.value
+    visibility = args.visibility or meta.get("visibility") or Visibility.public
     if visibility not in {v.value for v in Visibility}:
         raise CommandError(f"visibility must be public, unlisted or followers, got {visibility!r}")
     return Draft(

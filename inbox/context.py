@@ -45,7 +45,7 @@ class InboxContext:
                 update(ReceivedActivity)
                 .where(ReceivedActivity.id == self.row_id, ReceivedActivity.lease == self.lease)
                 .values(
-                    state=ReceivedState.processed.value,
+                    state=ReceivedState.processed,
                     processed_at=self.svc.clock.now(),
                     locked_until=None,
                     lease=None,

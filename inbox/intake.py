@@ -102,7 +102,7 @@ class InboxIntake:
                 "recipient": a.recipient,
                 "relayed_by": a.relayed_by,
                 "document": a.document,
-                "state": ReceivedState.received.value,
+                "state": ReceivedState.received,
                 "attempts": 0,
                 "next_attempt_at": now,
                 "received_at": now,

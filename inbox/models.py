@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from storage.base import Base, JsonType, UTCDateTime
+from storage.base import Base, EnumText, JsonType, UTCDateTime
 
 
 class ReceivedState(StrEnum):
@@ -30,7 +30,7 @@ class ReceivedActivity(Base):
     recipient: Mapped[str | None] = mapped_column(String(64))  # personal inbox username
     relayed_by: Mapped[str | None] = mapped_column(String(2048))  # a relay that forwarded it
     document: Mapped[dict[str, Any]] = mapped_column(JsonType)
-    state: Mapped[str] = mapped_column(String(20))
+    state: Mapped[ReceivedState] = mapped_column(EnumText(ReceivedState, 20))
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime)
     locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)

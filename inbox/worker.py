@@ -227,7 +227,7 @@ class InboxWorker:
                 update(ReceivedActivity)
                 .where(ReceivedActivity.id == row_id, ReceivedActivity.lease == lease)
                 .values(
-                    state=state.value,
+                    state=state,
                     error=(reason or "")[:1000] or None,
                     processed_at=self.svc.clock.now(),
                     locked_until=None,

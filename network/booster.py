@@ -82,7 +82,7 @@ async def consider(session: AsyncSession, svc: Services, post: MemberPost) -> li
             language=post.language,
             kind=post.kind,
             excerpt=html_to_text(post.content_html)[:EXCERPT_LENGTH],
-            state=CurationState.pending.value,
+            state=CurationState.pending,
             rule=decision.reason,
             received_at=svc.clock.now(),
         )
@@ -183,7 +183,7 @@ async def boost(
             sorted(grouped),
             about=item.object_uri,
         )
-    item.state = CurationState.boosted.value
+    item.state = CurationState.boosted
     item.decided_at = svc.clock.now()
     item.decided_by = curator
     item.note = note or item.note
@@ -255,7 +255,7 @@ async def withdraw(session: AsyncSession, svc: Services, object_uri: str) -> int
                     "object": {k: v for k, v in announce.document.items() if k != "@context"},
                 }
                 await enqueue(session, svc, network, undo, sorted(inboxes), about=object_uri)
-        item.state = CurationState.withdrawn.value
+        item.state = CurationState.withdrawn
     return len(items)
 
 
@@ -275,7 +275,7 @@ async def decide(
                 raise CurationError("the network actor is gone")
             await boost(session, svc, network, item, curator=curator, note=note)
         else:
-            item.state = CurationState.rejected.value
+            item.state = CurationState.rejected
             item.decided_at = svc.clock.now()
             item.decided_by = curator
             item.note = note

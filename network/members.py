@@ -110,7 +110,7 @@ def _member(svc: Services, network_id: int, actor_id: int, profile: MemberProfil
         sector=profile.sector,
         languages=list(profile.languages),
         kinds=list(profile.kinds),
-        trust=profile.trust.value,
+        trust=profile.trust,
         since=profile.since or svc.clock.now().date(),
         note=profile.note,
         created_at=svc.clock.now(),
@@ -132,7 +132,7 @@ async def set_trust(svc: Services, network_name: str, account: str, trust: Trust
     async with svc.db.transaction() as session:
         network = await network_actor(session, network_name)
         member, _actor = await find_member(session, network, account)
-        member.trust = trust.value
+        member.trust = trust
         return member
 
 
@@ -212,7 +212,7 @@ async def apply_to_join(svc: Services, network_name: str, application: Applicati
             sector=profile.sector,
             languages=list(profile.languages),
             description=application.description.strip(),
-            state=JoinState.pending.value,
+            state=JoinState.pending,
             created_at=svc.clock.now(),
         )
         session.add(request)
@@ -228,7 +228,7 @@ async def list_join_requests(
             select(JoinRequest)
             .where(
                 JoinRequest.network_id == network.id,
-                JoinRequest.state.in_([s.value for s in states]),
+                JoinRequest.state.in_(states),
             )
             .order_by(JoinRequest.id)
         )
@@ -278,7 +278,7 @@ async def approve_join(
     async with svc.db.transaction() as session:
         row = await session.get(JoinRequest, request_id)
         if row is not None:
-            row.state = JoinState.approved.value
+            row.state = JoinState.approved
             row.member_id = member.id
             row.decision_note = note
             row.decided_at = svc.clock.now()
@@ -290,7 +290,7 @@ async def reject_join(svc: Services, request_id: int, note: str) -> JoinRequest:
         request = await session.get(JoinRequest, request_id)
         if request is None or request.state != JoinState.pending:
             raise MembershipError(f"no pending join request #{request_id}")
-        request.state = JoinState.rejected.value
+        request.state = JoinState.rejected
         request.decision_note = note
         request.decided_at = svc.clock.now()
         return request

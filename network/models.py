@@ -8,7 +8,7 @@ from enum import StrEnum
 from sqlalchemy import Date, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from storage.base import Base, JsonType, UTCDateTime
+from storage.base import Base, EnumText, JsonType, UTCDateTime
 
 
 class Trust(StrEnum):
@@ -28,7 +28,7 @@ class Member(Base):
     sector: Mapped[str] = mapped_column(String(40), index=True)
     languages: Mapped[list[str]] = mapped_column(JsonType, default=list)  # empty: any language
     kinds: Mapped[list[str]] = mapped_column(JsonType, default=list)  # empty: any kind
-    trust: Mapped[str] = mapped_column(String(10))
+    trust: Mapped[Trust] = mapped_column(EnumText(Trust, 10))
     since: Mapped[date] = mapped_column(Date)
     note: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
@@ -75,7 +75,7 @@ class JoinRequest(Base):
     sector: Mapped[str] = mapped_column(String(40))
     languages: Mapped[list[str]] = mapped_column(JsonType, default=list)
     description: Mapped[str] = mapped_column(Text, default="")
-    state: Mapped[str] = mapped_column(String(20), index=True)
+    state: Mapped[JoinState] = mapped_column(EnumText(JoinState, 20), index=True)
     decision_note: Mapped[str] = mapped_column(Text, default="")
     member_id: Mapped[int | None] = mapped_column(ForeignKey("members.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
@@ -104,7 +104,7 @@ class CurationItem(Base):
     language: Mapped[str] = mapped_column(String(35), default="")
     kind: Mapped[str] = mapped_column(String(40), default="")
     excerpt: Mapped[str] = mapped_column(Text, default="")
-    state: Mapped[str] = mapped_column(String(20), index=True)
+    state: Mapped[CurationState] = mapped_column(EnumText(CurationState, 20), index=True)
     rule: Mapped[str] = mapped_column(Text)  # why it was boosted or held
     note: Mapped[str] = mapped_column(Text, default="")  # the curator's editorial note
     received_at: Mapped[datetime] = mapped_column(UTCDateTime)
@@ -139,8 +139,8 @@ class RelaySubscription(Base):
     )  # the relay's inbox (Mastodon) or actor (LitePub)
     relay_actor_uri: Mapped[str | None] = mapped_column(String(2048))
     relay_inbox_uri: Mapped[str] = mapped_column(String(2048))
-    style: Mapped[str] = mapped_column(String(20))
-    state: Mapped[str] = mapped_column(String(20))
+    style: Mapped[RelayStyle] = mapped_column(EnumText(RelayStyle, 20))
+    state: Mapped[SubscriptionState] = mapped_column(EnumText(SubscriptionState, 20))
     follow_activity_uri: Mapped[str] = mapped_column(String(2048), unique=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     accepted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -157,8 +157,8 @@ class RelaySubscriber(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     actor_id: Mapped[int] = mapped_column(ForeignKey("actors.id", ondelete="CASCADE"), unique=True)
-    style: Mapped[str] = mapped_column(String(20))
-    state: Mapped[str] = mapped_column(String(20), index=True)
+    style: Mapped[RelayStyle] = mapped_column(EnumText(RelayStyle, 20))
+    state: Mapped[SubscriptionState] = mapped_column(EnumText(SubscriptionState, 20), index=True)
     follow_activity_uri: Mapped[str] = mapped_column(String(2048))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -67,8 +67,8 @@ async def subscribe(
             relay_uri=relay,
             relay_actor_uri=relay_actor.uri if relay_actor else None,
             relay_inbox_uri=inbox,
-            style=style.value,
-            state=SubscriptionState.pending.value,
+            style=style,
+            state=SubscriptionState.pending,
             follow_activity_uri=follow_uri,
             created_at=svc.clock.now(),
         )
@@ -128,7 +128,7 @@ async def accept_subscription(
         row.relay_actor_uri = relay_actor_uri
     if row.relay_actor_uri != relay_actor_uri:
         return False
-    row.state = SubscriptionState.accepted.value
+    row.state = SubscriptionState.accepted
     row.accepted_at = svc.clock.now()
     return True
 
@@ -212,10 +212,10 @@ async def request_subscription(
         row = RelaySubscriber(
             actor_id=subscriber.id,
             created_at=svc.clock.now(),
-            state=SubscriptionState.pending.value,
+            state=SubscriptionState.pending,
         )
         session.add(row)
-    row.style = style.value
+    row.style = style
     row.follow_activity_uri = follow_uri
     await session.flush()
     if row.state == SubscriptionState.accepted:  # a repeated Follow: answer again
@@ -238,7 +238,7 @@ async def decide_subscription(svc: Services, who: str, *, approve: bool) -> Rela
         if match is None:
             raise RelayError(f"no relay subscription from {who}")
         row, subscriber = match
-        row.state = (SubscriptionState.accepted if approve else SubscriptionState.rejected).value
+        row.state = SubscriptionState.accepted if approve else SubscriptionState.rejected
         row.decided_at = svc.clock.now()
         await _answer(session, svc, row, subscriber, "Accept" if approve else "Reject")
         if approve and row.style == RelayStyle.litepub:  # LitePub: the relay follows back

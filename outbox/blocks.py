@@ -75,7 +75,7 @@ async def block_domain(svc: Services, domain: str, note: str = "") -> BlockOutco
                 on_domain(Delivery.domain, name),
             )
             .values(
-                state=DeliveryState.failed.value,
+                state=DeliveryState.failed,
                 last_error=f"cancelled: {name} was blocked",
                 finished_at=svc.clock.now(),
                 locked_until=None,

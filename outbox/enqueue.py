@@ -74,7 +74,7 @@ async def enqueue(
                 "activity_id": activity.id,
                 "inbox_uri": inbox,
                 "domain": domain,
-                "state": (DeliveryState.skipped if skipped else DeliveryState.pending).value,
+                "state": DeliveryState.skipped if skipped else DeliveryState.pending,
                 "attempts": 0,
                 "next_attempt_at": now,
                 "last_error": "server unavailable (failed on 7 distinct days)" if skipped else None,

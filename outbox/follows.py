@@ -42,10 +42,10 @@ async def follow(svc: Services, actor: Actor, target: Actor) -> Follow:
         if target.is_local:
             row.state = (
                 FollowState.pending if target.manually_approves_followers else FollowState.accepted
-            ).value
+            )
             row.accepted_at = None if row.state == FollowState.pending else now
         else:
-            row.state = FollowState.pending.value
+            row.state = FollowState.pending
             row.activity_uri = new_activity_uri(svc.uris)
             document = render_follow(row.activity_uri, actor.uri, target.uri)
             await enqueue(session, svc, actor, document, [target.inbox_uri or ""])
@@ -75,7 +75,7 @@ async def accept_follow(
     session: AsyncSession, svc: Services, row: Follow, follower: Actor, followed: Actor
 ) -> None:
     """Accept a follow request (theirs of ours); answers with Accept when they are remote."""
-    row.state = FollowState.accepted.value
+    row.state = FollowState.accepted
     row.accepted_at = svc.clock.now()
     if not follower.is_local:
         await _answer(session, svc, "Accept", row, follower, followed)

@@ -9,7 +9,8 @@ from typing import Any
 from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from storage.base import Base, JsonType, UTCDateTime
+from outbox.kinds import PostKind
+from storage.base import Base, EnumText, JsonType, UTCDateTime
 
 
 class DeliveryState(StrEnum):
@@ -41,7 +42,7 @@ class Delivery(Base):
     activity_id: Mapped[int] = mapped_column(ForeignKey("activities.id", ondelete="CASCADE"))
     inbox_uri: Mapped[str] = mapped_column(String(2048))
     domain: Mapped[str] = mapped_column(String(255), index=True)
-    state: Mapped[str] = mapped_column(String(20))
+    state: Mapped[DeliveryState] = mapped_column(EnumText(DeliveryState, 20))
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime)
     locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -80,9 +81,9 @@ class Post(Base):
     public_id: Mapped[str] = mapped_column(String(26), unique=True)
     uri: Mapped[str] = mapped_column(String(2048), unique=True)
     actor_id: Mapped[int] = mapped_column(ForeignKey("actors.id", ondelete="CASCADE"), index=True)
-    kind: Mapped[str] = mapped_column(String(20), index=True)
-    state: Mapped[str] = mapped_column(String(20), index=True)
-    visibility: Mapped[str] = mapped_column(String(20))
+    kind: Mapped[PostKind] = mapped_column(EnumText(PostKind, 20), index=True)
+    state: Mapped[PostState] = mapped_column(EnumText(PostState, 20), index=True)
+    visibility: Mapped[Visibility] = mapped_column(EnumText(Visibility, 20))
     language: Mapped[str] = mapped_column(String(35), index=True)
     title: Mapped[str] = mapped_column(String(500), default="")
     summary: Mapped[str] = mapped_column(Text, default="")  # CW of a note; teaser of an article
@@ -149,7 +150,7 @@ class Interaction(Base):
     __tablename__ = "interactions"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    kind: Mapped[str] = mapped_column(String(20))
+    kind: Mapped[InteractionKind] = mapped_column(EnumText(InteractionKind, 20))
     actor_id: Mapped[int] = mapped_column(ForeignKey("actors.id", ondelete="CASCADE"), index=True)
     post_id: Mapped[int] = mapped_column(ForeignKey("posts.id", ondelete="CASCADE"), index=True)
     activity_uri: Mapped[str] = mapped_column(String(2048), unique=True)

@@ -44,8 +44,8 @@ async def create_post(svc: Services, author: Actor, draft: Draft) -> Post:
             public_id=public_id,
             uri=svc.uris.object(public_id),
             actor_id=author.id,
-            kind=draft.kind.value,
-            visibility=draft.visibility.value,
+            kind=draft.kind,
+            visibility=draft.visibility,
             language=draft.language.strip(),
             in_reply_to_uri=reply_to,
             translation_of_id=original.id if original else None,
@@ -53,7 +53,7 @@ async def create_post(svc: Services, author: Actor, draft: Draft) -> Post:
         )
         _apply(post, composed)
         scheduled = draft.publish_at is not None and draft.publish_at > now
-        post.state = PostState.scheduled.value if scheduled else PostState.published.value
+        post.state = PostState.scheduled if scheduled else PostState.published
         post.publish_at = draft.publish_at if scheduled else None
         session.add(post)
         await session.flush()
@@ -67,7 +67,7 @@ async def create_post(svc: Services, author: Actor, draft: Draft) -> Post:
 async def go_live(session: AsyncSession, svc: Services, post: Post) -> None:
     """Publish a post row now: Create to followers and mentioned actors."""
     now = svc.clock.now()
-    post.state = PostState.published.value
+    post.state = PostState.published
     post.published_at = now
     post.publish_at = None
     related = await related_of(session, post)
@@ -155,7 +155,7 @@ async def delete_post(svc: Services, post_ref: str) -> Post:
     async with svc.db.transaction() as session:
         post = await _live_post(session, svc, post_ref)
         was_published = post.state == PostState.published
-        post.state = PostState.deleted.value
+        post.state = PostState.deleted
         post.deleted_at = svc.clock.now()
         post.pinned_at = None
         await remove_post(session, post.id)

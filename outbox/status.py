@@ -73,8 +73,6 @@ async def retry_now(session: AsyncSession, post: Post, now: datetime) -> int:
             Delivery.activity_id.in_(activity_ids),
             Delivery.state.in_([DeliveryState.pending, DeliveryState.failed]),
         )
-        .values(
-            state=DeliveryState.pending.value, next_attempt_at=now, attempts=0, finished_at=None
-        )
+        .values(state=DeliveryState.pending, next_attempt_at=now, attempts=0, finished_at=None)
     )
     return int(getattr(result, "rowcount", 0) or 0)

@@ -297,7 +297,7 @@ class DeliveryWorker:
                 {
                     "b_id": job.id,
                     "b_lease": job.lease,
-                    "state": state.value,
+                    "state": state,
                     "attempts": attempts,
                     "last_status": result.status,
                     "last_error": (result.error or "")[:MAX_ERROR_LENGTH] or None,
@@ -341,7 +341,7 @@ class DeliveryWorker:
                     await _remove_gone_followers(session, actor_id, inbox)
                 self.svc.component(GivenUp).replace(await unavailable_domains(session))
             # Counted once recorded: what callers (the CLI, benchmarks) wait for.
-            self.delivered += sum(p["state"] == DeliveryState.delivered.value for p in params)
+            self.delivered += sum(p["state"] == DeliveryState.delivered for p in params)
         except Exception:
             self._outcomes.extend(outcomes)  # the leases will hold; try again at the next flush
             raise

@@ -1,4 +1,5 @@
-"""`make test`: the whole suite on SQLite, then the storage suite again on PostgreSQL.
+"""`make test`: the whole suite on SQLite (measuring coverage, which must not fall below the
+floor in `pyproject.toml`), then the storage suite again on PostgreSQL.
 
 Without a reachable PostgreSQL the second run is skipped with a plain message, unless CI=true,
 where a missing PostgreSQL is a failure: CI must never pass by skipping an engine.
@@ -17,8 +18,9 @@ BANNER = "=" * 78
 INTEROP = ("-m", "", "tests/interop", "tests/integration/test_real_world_payloads.py")
 # (SQLite run, PostgreSQL run): everything, then everything that touches storage; or, with
 # --interop, the interoperability suite on both engines.
+COVERAGE = ("--cov", "--cov-report=term", "--cov-report=json:.coverage.json")
 SUITES = {
-    "all": ((), ("-m", "db and not interop")),
+    "all": (COVERAGE, ("-m", "db and not interop")),
     "interop": (INTEROP, INTEROP),
 }
 

@@ -114,7 +114,7 @@ async def metrics(request: Request) -> Response:
         "hambastegi_inbox_activities", "Received activities by state", labels=["state"]
     )
     for state in ReceivedState:
-        by_state.add_metric([state.value], inbox.get(state.value, 0))
+        by_state.add_metric([state.value], inbox.get(state, 0))
     families.append(by_state)
     outbound = GaugeMetricFamily(
         "hambastegi_deliveries", "Delivery rows by state", labels=["state"]

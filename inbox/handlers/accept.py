@@ -48,7 +48,7 @@ async def handle_accept(ctx: InboxContext, activity: Activity) -> None:
         return
     async with ctx.effect() as session:
         row = await _our_follow(session, activity)
-        row.state = FollowState.accepted.value
+        row.state = FollowState.accepted
         row.accepted_at = ctx.svc.clock.now()
 
 

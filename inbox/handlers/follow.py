@@ -33,7 +33,7 @@ async def handle_follow(ctx: InboxContext, activity: Activity) -> None:
             row = Follow(
                 follower_id=follower.id,
                 followed_id=target.id,
-                state=FollowState.pending.value,
+                state=FollowState.pending,
                 created_at=ctx.svc.clock.now(),
             )
             session.add(row)
@@ -42,4 +42,4 @@ async def handle_follow(ctx: InboxContext, activity: Activity) -> None:
         if row.state == FollowState.accepted or not target.manually_approves_followers:
             await accept_follow(session, ctx.svc, row, follower, target)
         else:
-            row.state = FollowState.pending.value
+            row.state = FollowState.pending

@@ -31,7 +31,7 @@ async def _record(ctx: InboxContext, activity: Activity, kind: InteractionKind) 
             insert_ignoring_duplicates(
                 ctx.svc.db, Interaction, "kind", "actor_id", "post_id"
             ).values(
-                kind=kind.value,
+                kind=kind,
                 actor_id=actor.id,
                 post_id=post.id,
                 activity_uri=activity.uri,

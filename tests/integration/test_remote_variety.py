@@ -20,9 +20,9 @@ from sqlalchemy import select
 
 from actors.models import Actor, ActorKind
 from hambastegi.workers import inbox_worker
-from inbox.models import ReceivedActivity, RemoteObject
+from inbox.models import ReceivedActivity, ReceivedState, RemoteObject
 from network.members import MemberProfile, add_member
-from network.models import CurationItem, Trust
+from network.models import CurationItem, CurationState, Trust
 from tests.factories import make_actor
 from tests.integration.inbox_support import Scene, scene
 from tests.peer import PeerActor, activity
@@ -130,7 +130,9 @@ async def deliver(m: Member, doc: dict[str, Any]) -> int:
     return response.status_code
 
 
-async def outcome(m: Member, uri: str) -> tuple[list[str], RemoteObject | None, str | None]:
+async def outcome(
+    m: Member, uri: str
+) -> tuple[list[ReceivedState], RemoteObject | None, CurationState | None]:
     async with m.s.instance.svc.db.reader() as session:
         states = list(await session.scalars(select(ReceivedActivity.state)))
         stored = await session.scalar(select(RemoteObject).where(RemoteObject.uri == uri))

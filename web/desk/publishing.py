@@ -138,7 +138,7 @@ async def draft_from_form(
             publish_at = datetime.fromisoformat(field_text(form, "publish_at")).replace(tzinfo=zone)
         except (ValueError, ZoneInfoNotFoundError) as exc:
             raise PostError("publish at: give a date and time, and a time zone") from exc
-    visibility = field_text(form, "visibility") or Visibility.public.value
+    visibility = field_text(form, "visibility") or Visibility.public
     if visibility not in {v.value for v in Visibility}:
         raise PostError("choose public, unlisted or followers only")
     return Draft(
