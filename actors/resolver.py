@@ -210,6 +210,34 @@ async def resolve_handle(svc: Services, handle: str) -> Actor:
     return await resolve_actor(svc, actor_uri)
 
 
+async def interaction_template(svc: Services, who: str) -> str:
+    """Where someone's own server lets them follow or answer a thing they found here: from
+    `user@host`, the `subscribe` template of their WebFinger (Mastodon's and others'); from a
+    bare server name, or when WebFinger names none, that server's `/authorize_interaction`
+    (Mastodon's path). Only the WebFinger of the server they named is fetched."""
+    text = who.strip().removeprefix("@")
+    if "@" in text:
+        try:
+            acct = webfinger.parse_acct(text)
+        except webfinger.InvalidResource as exc:
+            raise ResolveError(str(exc)) from exc
+        host = acct.host
+        await check_domain(svc, host)
+        template = webfinger.subscribe_template(await _webfinger(svc, acct))
+        if template is not None:
+            return template
+    else:
+        host = text.lower().removeprefix("https://").removeprefix("http://").strip("/")
+        try:
+            webfinger.parse_acct(f"someone@{host}")
+        except webfinger.InvalidResource as exc:
+            raise ResolveError(f"not a server name: {who!r}") from exc
+        if "." not in host and ":" not in host:  # a name of the fediverse has a dot
+            raise ResolveError(f"not a server name: {who!r}")
+        await check_domain(svc, host)
+    return f"{schemes_for(svc, host)[0]}://{host}/authorize_interaction?uri={{uri}}"
+
+
 async def _webfinger(svc: Services, acct: webfinger.Acct) -> dict[str, object]:
     path = f"/.well-known/webfinger?resource={quote(str(acct), safe=':@')}"
     schemes = schemes_for(svc, acct.host)

@@ -73,19 +73,41 @@ def parse_resource(resource: str | None) -> Acct | str:
     )
 
 
-def build_jrd(acct: Acct, actor_uri: str, profile_url: str) -> JsonObject:
-    return {
-        "subject": str(acct),
-        "aliases": [actor_uri, profile_url],
-        "links": [
-            {"rel": "self", "type": ACTIVITY_JSON, "href": actor_uri},
-            {
-                "rel": "http://webfinger.net/rel/profile-page",
-                "type": "text/html",
-                "href": profile_url,
-            },
-        ],
-    }
+SUBSCRIBE_REL = "http://ostatus.org/schema/1.0/subscribe"
+
+
+def build_jrd(
+    acct: Acct, actor_uri: str, profile_url: str, subscribe_template: str | None = None
+) -> JsonObject:
+    """The JRD of an actor; `subscribe_template` (with `{uri}`) is where its server lets the
+    account's people follow or answer something they found elsewhere (Mastodon's
+    `authorize_interaction`)."""
+    links: list[JsonObject] = [
+        {"rel": "self", "type": ACTIVITY_JSON, "href": actor_uri},
+        {
+            "rel": "http://webfinger.net/rel/profile-page",
+            "type": "text/html",
+            "href": profile_url,
+        },
+    ]
+    if subscribe_template is not None:
+        links.append({"rel": SUBSCRIBE_REL, "template": subscribe_template})
+    return {"subject": str(acct), "aliases": [actor_uri, profile_url], "links": links}
+
+
+def subscribe_template(jrd: JsonObject) -> str | None:
+    """The interaction template of a JRD: an http(s) URL with `{uri}` in it, or None."""
+    for link in jrd.get("links") or []:
+        if not isinstance(link, dict) or link.get("rel") != SUBSCRIBE_REL:
+            continue
+        template = link.get("template")
+        if (
+            isinstance(template, str)
+            and "{uri}" in template
+            and template.startswith(("https://", "http://"))
+        ):
+            return template
+    return None
 
 
 def self_link(jrd: JsonObject) -> str | None:

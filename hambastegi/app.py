@@ -30,7 +30,8 @@ from network import relays
 from network import routes as network_routes
 from outbox import routes as outbox_routes
 from runtime.responses import error
-from web import operations, pages, site, wellknown
+from web import interact, operations, pages, site, wellknown
+from web.desk import following as desk_following
 from web.desk import moderation as desk_moderation
 from web.desk import network as desk_network
 from web.desk import publishing as desk_publishing
@@ -99,6 +100,8 @@ def build_routes(
         *desk_publishing.routes,
         *desk_network.routes,
         *desk_moderation.routes,
+        *desk_following.routes,
+        *interact.interact_routes(form_limiter),
         Route(
             "/actor", negotiate(actor_routes.instance_actor_json, actor_routes.instance_actor_json)
         ),

@@ -1,6 +1,8 @@
 """The region as an SVG map, coloured by members or by strike reports: people would rather look
 than read. Country outlines come from the installed `pygal_maps_world` package (read at first
-use); each country is a link with a text title, and pages show the same numbers as a table."""
+use, coordinates rounded to a tenth of a unit). The map is its own image file
+(`/map/members.svg`), cached by readers and by the page cache, so pages stay small on
+throttled mobile data; pages show its legend and the same numbers as links."""
 
 from __future__ import annotations
 
@@ -79,6 +81,19 @@ VIEW_BOX = "1030 270 700 380"
 SHADES = ("#efe9e2", "#f4c7b8", "#e8927a", "#cf5a44", "#a3291c")  # none, 1, 2-3, 4-9, 10+
 _GROUP_RE = re.compile(r'<g class="([a-z]{2}) country[^"]*">(.*?)</g>', re.DOTALL)
 _PATH_RE = re.compile(r'<path d="([^"]+)"\s*/>')
+_NUMBER_RE = re.compile(r"-?\d+\.\d+")
+# The shades' lower bounds, for the legend: (shade, first count, last count or None for "and up").
+LEGEND: tuple[tuple[str, int, int | None], ...] = (
+    (SHADES[0], 0, 0),
+    (SHADES[1], 1, 1),
+    (SHADES[2], 2, 3),
+    (SHADES[3], 4, 9),
+    (SHADES[4], 10, None),
+)
+
+
+def _rounded(path: str) -> str:
+    return _NUMBER_RE.sub(lambda m: f"{float(m.group()):.1f}".rstrip("0").rstrip("."), path)
 
 
 @cache
@@ -91,7 +106,7 @@ def outlines() -> dict[str, tuple[str, ...]]:
     found: dict[str, tuple[str, ...]] = {}
     for code, body in _GROUP_RE.findall(svg):
         if code in wanted:
-            found[code.upper()] = tuple(_PATH_RE.findall(body))
+            found[code.upper()] = tuple(_rounded(d) for d in _PATH_RE.findall(body))
     return found
 
 
@@ -107,29 +122,25 @@ def shade(count: int) -> str:
     return SHADES[4]
 
 
-def render_map(counts: dict[str, int], *, names: dict[str, str], label: str, link: str) -> str:
-    """An inline SVG; `counts` per country code; `link` is formatted with the code (`{code}`)."""
+def render_map(counts: dict[str, int], *, label: str) -> str:
+    """The map as a standalone SVG image (shown with `<img>`: pages give the same numbers as
+    links beside it); `counts` per country code. Colours are attributes, not CSS, so the image
+    needs no style permission of its own."""
     parts = [
-        f'<svg class="region-map" viewBox="{VIEW_BOX}" role="img" aria-labelledby="map-title" '
+        f'<svg viewBox="{VIEW_BOX}" role="img" aria-labelledby="t" '
         'xmlns="http://www.w3.org/2000/svg">',
-        f'<title id="map-title">{escape(label)}</title>',
-        '<g class="neighbours">',
+        f'<title id="t">{escape(label)}</title>',
+        '<rect x="1030" y="270" width="700" height="380" fill="#dfe9ef"/>',
+        '<g fill="#e6e2dc" stroke="#fff" stroke-width=".6">',
     ]
     shapes = outlines()
     for code in NEIGHBOURS:
         for d in shapes.get(code, ()):
             parts.append(f'<path d="{d}"/>')
-    parts.append("</g>")
+    parts.append('</g><g stroke="#fff" stroke-width=".7">')
     for code in REGION:
-        if code not in shapes:
-            continue
-        count = counts.get(code, 0)
-        name = names.get(code, code)
-        parts.append(
-            f'<a href="{escape(link.format(code=code))}"><title>{escape(name)}: {count}</title>'
-            f'<g class="country" fill="{shade(count)}">'
-            + "".join(f'<path d="{d}"/>' for d in shapes[code])
-            + "</g></a>"
-        )
-    parts.append("</svg>")
+        paths = "".join(f'<path d="{d}"/>' for d in shapes.get(code, ()))
+        if paths:
+            parts.append(f'<g fill="{shade(counts.get(code, 0))}">{paths}</g>')
+    parts.append("</g></svg>")
     return "".join(parts)

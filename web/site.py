@@ -33,7 +33,7 @@ from web.forms import (
     without_nul,
 )
 from web.pages import not_found, pages
-from web.regionmap import REGION, render_map
+from web.regionmap import LEGEND, REGION, render_map
 
 LANGUAGE_TAG = re.compile(r"[A-Za-z]{2,8}(?:-[A-Za-z0-9]{1,8}){0,3}")
 
@@ -47,6 +47,55 @@ def country_names_for(request: Request) -> dict[str, str]:
     """The region's country names in the reader's interface language."""
     language = pages(request).language_of(request)
     return {code: country_name(code, language) for code in REGION}
+
+
+MAP_MODES = ("members", "strikes")
+
+
+def map_figure(request: Request, mode: str) -> dict[str, object]:
+    """What a page needs to show the map file: its address (per language, so caches keep one
+    per language), its label, and the legend."""
+    _ = pages(request).gettext(request)
+    language = pages(request).language_of(request)
+    legend = [
+        (shade, _("none") if last == 0 else (str(first) if first == last else
+                 f"{first}–{last}" if last is not None else f"{first}+"))
+        for shade, first, last in LEGEND
+    ]  # fmt: skip
+    return {
+        "src": f"/map/{mode}.svg?lang={language}",
+        "label": _("Strike reports by country")
+        if mode == "strikes"
+        else _("Member organisations by country"),
+        "legend": legend,
+    }
+
+
+async def region_map(request: Request) -> Response:
+    """The map as its own file: members or strike reports per country, country names in the
+    language asked for; cached by readers for five minutes (and by the page cache)."""
+    mode = request.path_params["mode"]
+    if mode not in MAP_MODES:
+        return not_found(request)
+    language = request.query_params.get("lang", "")
+    if language not in INTERFACE_LANGUAGES:
+        language = pages(request).language_of(request)
+    svc = services(request)
+    async with svc.db.reader() as session:
+        network = await reading.primary_network(session)
+        counts = await reading.country_counts(session, network)
+    translate = svc.catalogs.get(language).gettext
+    svg = render_map(
+        {c: (s if mode == "strikes" else m) for c, (m, s) in counts.items()},
+        label=translate(
+            "Strike reports by country" if mode == "strikes" else "Member organisations by country"
+        ),
+    )
+    return Response(
+        svg,
+        media_type="image/svg+xml",
+        headers={"Cache-Control": "public, max-age=300", "Content-Language": language},
+    )
 
 
 async def home(request: Request) -> Response:
@@ -74,14 +123,10 @@ async def home(request: Request) -> Response:
             "total": total,
             "page": _page(request),
             "events": events,
-            "map": render_map(
-                {c: m for c, (m, _s) in counts.items()},
-                names=names,
-                label=_("Member organisations by country"),
-                link="/members?country={code}",
-            ),
+            "map": map_figure(request, "members"),
             "counts": sorted(
-                ((names.get(c, c), m, s) for c, (m, s) in counts.items()), key=lambda r: r[0]
+                ((c, names.get(c, c), m, s) for c, (m, s) in counts.items() if m or s),
+                key=lambda r: r[1],
             ),
         },
     )
@@ -102,12 +147,6 @@ async def members_page(request: Request) -> Response:
         groups = [(c, rows) for c, rows in groups if rows]
     names = country_names_for(request)
     mode = "strikes" if request.query_params.get("map") == "strikes" else "members"
-    _ = pages(request).gettext(request)
-    label = (
-        _("Strike reports by country")
-        if mode == "strikes"
-        else _("Member organisations by country")
-    )
     return pages(request).render(
         request,
         "members.html",
@@ -120,12 +159,7 @@ async def members_page(request: Request) -> Response:
             "sector_names": SECTOR_NAMES,
             "country_names": names,
             "mode": mode,
-            "map": render_map(
-                {c: (s if mode == "strikes" else m) for c, (m, s) in counts.items()},
-                names=names,
-                label=label,
-                link="/strikes?country={code}" if mode == "strikes" else "/members?country={code}",
-            ),
+            "map": map_figure(request, mode),
             "counts": sorted(
                 ((c, names.get(c, c), m, s) for c, (m, s) in counts.items()), key=lambda r: r[1]
             ),
@@ -535,6 +569,7 @@ routes = [
     Route("/", home),
     Route("/about", about_page),
     Route("/members", members_page),
+    Route("/map/{mode}.svg", region_map),
     Route("/strikes", strikes_page),
     Route("/campaigns", campaigns_page),
     Route("/events", events_page),

@@ -40,7 +40,8 @@ async def webfinger_endpoint(request: Request) -> Response:
     if actor is None or not actor.is_local:
         return _cors(error(404, "no such actor"))
     acct = webfinger.Acct(username=actor.username, host=svc.settings.host)
-    return JRDResponse(webfinger.build_jrd(acct, actor.uri, actor.url or actor.uri))
+    template = f"{svc.settings.base_url}/authorize_interaction?uri={{uri}}"
+    return JRDResponse(webfinger.build_jrd(acct, actor.uri, actor.url or actor.uri, template))
 
 
 def _cors(response: Response) -> Response:

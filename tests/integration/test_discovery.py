@@ -276,3 +276,26 @@ async def test_without_a_contact_address_none_is_shown(instance: Instance) -> No
 
     assert "mailto:" not in about.text
     assert "contactEmail" not in doc["metadata"]
+
+
+async def test_webfinger_says_where_our_people_follow_what_they_found_elsewhere(
+    instance: Instance,
+) -> None:
+    await make_actor(instance.svc, "oil_workers")
+    jrd = (
+        await instance.http.get(
+            "/.well-known/webfinger", params={"resource": f"acct:oil_workers@{instance.host}"}
+        )
+    ).json()
+    [template] = [
+        link["template"]
+        for link in jrd["links"]
+        if link["rel"] == "http://ostatus.org/schema/1.0/subscribe"
+    ]
+    sent_on = await instance.http.get(template.replace("{uri}", "https%3A%2F%2Fx.example%2Fu"))
+
+    assert template == f"{instance.base_url}/authorize_interaction?uri={{uri}}"
+    assert sent_on.status_code == 303
+    assert sent_on.headers["location"] == (
+        "/desk/authorize_interaction?uri=https%3A%2F%2Fx.example%2Fu"
+    )

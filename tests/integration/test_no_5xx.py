@@ -22,10 +22,11 @@ ROUTES = [
     "/actors/{seg}/followers", "/actors/{seg}/following", "/actors/{seg}/featured",
     "/actors/oil_workers/outbox", "/actors/oil_workers/followers", "/actor",
     "/.well-known/webfinger", "/.well-known/nodeinfo", "/nodeinfo/{seg}", "/language",
-    "/media/{seg}", "/desk/login",
+    "/media/{seg}", "/desk/login", "/map/{seg}.svg", "/map/members.svg", "/interact",
+    "/authorize_interaction",
 ]  # fmt: skip
 NAMES = ["page", "lang", "country", "sector", "status", "since", "until", "q", "resource",
-         "next", "map", "all"]  # fmt: skip
+         "next", "map", "all", "uri"]  # fmt: skip
 text = st.text(max_size=40)
 
 
@@ -59,9 +60,10 @@ async def test_no_public_route_answers_5xx_to_any_query(s: Site) -> None:
     await asyncio.to_thread(check)
 
 
-FORM_ROUTES = ["/join", "/desk/login", "/inbox", "/actors/oil_workers/inbox", "/actor/inbox"]
+FORM_ROUTES = ["/join", "/desk/login", "/inbox", "/actors/oil_workers/inbox", "/actor/inbox",
+               "/interact"]  # fmt: skip
 FIELDS = ["csrf", "organisation", "contact", "account", "country", "sector", "languages",
-          "description", "username", "password", "code"]  # fmt: skip
+          "description", "username", "password", "code", "uri", "who"]  # fmt: skip
 
 
 async def test_no_form_or_body_gets_a_5xx(s: Site) -> None:

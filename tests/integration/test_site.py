@@ -15,6 +15,7 @@ from outbox.compose import Draft
 from outbox.kinds import PostKind
 from outbox.posts import create_post
 from tests.integration.site_support import Site, site
+from web.regionmap import shade
 
 
 @pytest.fixture
@@ -79,8 +80,23 @@ async def test_the_home_page_shows_the_networks_boosts_with_provenance_and_the_m
     assert "پالایشگاه" in page  # the trusted member's strike report was boosted
     assert "trusted member" in page  # provenance
     assert "النشرة الشهرية" not in page  # the review member's post waits for a curator
-    assert '<svg class="region-map"' in page
-    assert "<title>Iran: 1</title>" in page
+    assert '<img class="region-map" src="/map/members.svg?lang=en"' in page
+    assert '<a href="/members?country=IR">Iran</a>: 1 member' in page  # the numbers, as links
+    svg = await s.http.get("/map/members.svg?lang=en")
+    assert svg.headers["content-type"].startswith("image/svg+xml")
+    assert "max-age=300" in svg.headers["cache-control"]
+    assert '<title id="t">Member organisations by country</title>' in svg.text
+    assert f'<g fill="{shade(1)}">' in svg.text  # Iran's one member, in its shade
+
+
+async def test_the_map_is_a_file_of_its_own_in_the_language_asked_for(s: Site) -> None:
+    fa = await s.http.get("/map/strikes.svg?lang=fa")
+    unknown = await s.http.get("/map/elsewhere.svg")
+
+    assert fa.status_code == 200
+    assert "گزارش" in fa.text  # its title, in Persian
+    assert fa.headers["content-language"] == "fa"
+    assert unknown.status_code == 404
 
 
 async def test_an_article_leads_with_its_written_teaser_and_never_repeats_its_opening(

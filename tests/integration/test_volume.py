@@ -143,6 +143,22 @@ async def test_every_other_public_page_and_feed_answers(large: Instance, path: s
     assert response.content
 
 
+@pytest.mark.parametrize("language", ["en", "fa", "ar"])
+async def test_the_home_page_stays_small_for_readers_on_throttled_mobile_data(
+    large: Instance, language: str
+) -> None:
+    """The map is an image file of its own (cached), not inline: the page itself stays under
+    60 kB of HTML at the size of real use, in each language."""
+    home = await large.http.get("/", headers={"Accept-Language": language})
+    map_file = await large.http.get(f"/map/members.svg?lang={language}")
+
+    assert home.status_code == 200
+    assert len(home.content) <= 60_000, len(home.content)
+    assert f'src="/map/members.svg?lang={language}"' in home.text
+    assert map_file.status_code == 200
+    assert map_file.headers["content-type"].startswith("image/svg+xml")
+
+
 async def test_the_calendar_has_a_timezone_for_every_zone_it_uses(large: Instance) -> None:
     calendar = (await large.http.get("/events.ics")).text
 

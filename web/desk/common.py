@@ -7,6 +7,7 @@ import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import quote
 
 from starlette.datastructures import FormData
 from starlette.requests import Request
@@ -86,7 +87,8 @@ def desk_view(view: DeskView) -> Callable[[Request], Awaitable[Response]]:
     async def endpoint(request: Request) -> Response:
         identity = await current_identity(request)
         if identity is None:
-            return RedirectResponse(f"/desk/login?next={request.url.path}", status_code=303)
+            here = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+            return RedirectResponse(f"/desk/login?next={quote(here, safe='/')}", status_code=303)
         if request.method != "POST":
             return await _run(view, request, identity)
         if int(request.headers.get("content-length") or 0) > MAX_UPLOAD_BYTES:
