@@ -441,3 +441,65 @@ async def test_a_unique_key_race_in_processing_is_retried_never_lost(net: Net) -
         [row] = list(await session.scalars(select(ReceivedActivity)))
     assert row.state == "processed"
     assert len(calls) == 2
+
+
+async def network_follows(net: Net) -> dict[str, str]:
+    async with net.s.instance.svc.db.reader() as session:
+        rows = await session.execute(
+            select(Actor.uri, Follow.state)
+            .join(Follow, Follow.followed_id == Actor.id)
+            .where(Follow.follower_id == net.network.id)
+        )
+        return {uri: state for uri, state in rows}
+
+
+async def test_a_member_that_moves_is_followed_at_its_new_address_and_stays_a_member(
+    net: Net,
+) -> None:
+    from network.models import Member
+
+    bob = await remote_member(net)
+    await net.run()
+    assert bob.uri in await network_follows(net)
+    new_bob = net.s.peer.add_actor("bob_new", alsoKnownAs=[bob.uri])
+    move = activity(bob, "Move", bob.uri, target=new_bob.uri)
+
+    assert (await net.s.post_signed(move, actor=bob)).status_code == 202
+    await net.run()
+
+    follows = await network_follows(net)
+    assert bob.uri not in follows
+    assert new_bob.uri in follows  # the network follows the new address
+    sent = [r.json() for r in net.s.peer.deliveries() if r.path == "/users/bob_new/inbox"]
+    assert [d["type"] for d in sent] == ["Follow"]
+    async with net.s.instance.svc.db.reader() as session:
+        old = await session.scalar(select(Actor).where(Actor.uri == bob.uri))
+        member_actors = set(
+            await session.scalars(select(Actor.uri).join(Member, Member.actor_id == Actor.id))
+        )
+    assert old is not None
+    assert old.moved_to_uri == new_bob.uri
+    assert new_bob.uri in member_actors  # the membership moved with it
+    assert bob.uri not in member_actors
+
+
+async def test_a_move_to_an_account_that_does_not_name_the_old_one_changes_nothing(
+    net: Net,
+) -> None:
+    bob = await remote_member(net)
+    await net.run()
+    impostor = net.s.peer.add_actor("impostor")  # no alsoKnownAs pointing back
+    before = await network_follows(net)
+
+    await net.s.post_signed(activity(bob, "Move", bob.uri, target=impostor.uri), actor=bob)
+    await net.run()
+
+    assert await network_follows(net) == before
+    async with net.s.instance.svc.db.reader() as session:
+        from inbox.models import ReceivedActivity
+
+        [row] = list(
+            await session.scalars(select(ReceivedActivity).where(ReceivedActivity.type == "Move"))
+        )
+    assert row.state == "ignored"
+    assert "alsoKnownAs" in (row.error or "")
