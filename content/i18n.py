@@ -33,6 +33,24 @@ def babel_locale(language: str) -> Locale:
         return Locale.parse("en")
 
 
+# The digits of the numbering systems our languages use by default (which one a language
+# uses is CLDR's, through Babel: Persian `arabext`, Sorani `arab`, Arabic and the others `latn`).
+_DIGITS = {"arabext": "۰۱۲۳۴۵۶۷۸۹", "arab": "٠١٢٣٤٥٦٧٨٩"}
+
+
+@functools.lru_cache(maxsize=32)
+def _digit_table(language: str) -> dict[int, int] | None:
+    system = getattr(babel_locale(language), "default_numbering_system", "latn")
+    digits = _DIGITS.get(str(system))
+    return str.maketrans("0123456789", digits) if digits else None
+
+
+def local_digits(text: str, language: str) -> str:
+    """`text` with ASCII digits written in the language's own digits (Persian ۰–۹)."""
+    table = _digit_table(language)
+    return text.translate(table) if table else text
+
+
 @dataclass
 class Catalogs:
     """Loaded translations per interface language (`locales/<lang>/LC_MESSAGES/messages.po`)."""

@@ -17,6 +17,7 @@ from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from actors import routes as actor_routes
+from content.i18n import INTERFACE_LANGUAGES
 from core.clock import Clock
 from core.config import Settings
 from core.paths import locales_dir, static_dir, templates_dir
@@ -38,7 +39,7 @@ from web.desk import publishing as desk_publishing
 from web.desk.common import LoginGuard
 from web.desk.login import login_routes
 from web.forms import AttemptLimiter
-from web.middleware import RefuseNul, SecurityHeaders
+from web.middleware import LanguagePrefix, RefuseNul, SecurityHeaders
 from web.negotiation import negotiate
 from web.pagecache import PageCache
 from web.templating import Pages
@@ -80,6 +81,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> Starlette:
         lifespan=lifespan,
         middleware=[
             Middleware(RefuseNul),
+            Middleware(LanguagePrefix, languages=INTERFACE_LANGUAGES),
             Middleware(PageCache, seconds=settings.page_cache_seconds),
             Middleware(SecurityHeaders),
             Middleware(GZipMiddleware, minimum_size=1024),

@@ -59,3 +59,48 @@ class RefuseNul:
             await send({"type": "http.response.body", "body": body})
             return
         await self.app(scope, receive, send)
+
+
+class LanguagePrefix:
+    """`/fa/…` (any interface language): the page at `/…`, in that language, so that a link
+    can open in Persian for anyone. The prefix becomes the reader's `lang` cookie, for this
+    request (the page cache keys on it, and the pages read it) and for the pages they go on
+    to read."""
+
+    def __init__(self, app: ASGIApp, languages: tuple[str, ...]) -> None:
+        self.app = app
+        self.languages = frozenset(languages)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        first, _slash, rest = scope["path"].lstrip("/").partition("/")
+        if first not in self.languages:
+            await self.app(scope, receive, send)
+            return
+        language = first
+        headers = [(k, v) for k, v in scope["headers"] if k != b"cookie"]
+        cookies = [
+            part.strip()
+            for k, v in scope["headers"]
+            if k == b"cookie"
+            for part in v.decode("latin-1").split(";")
+            if part.strip() and not part.strip().startswith("lang=")
+        ]
+        cookies.append(f"lang={language}")
+        headers.append((b"cookie", "; ".join(cookies).encode("latin-1")))
+        path = "/" + rest
+        inner = {**scope, "path": path, "raw_path": path.encode(), "headers": headers}
+        secure = "; Secure" if scope.get("scheme") == "https" else ""
+
+        async def send_with_cookie(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                response_headers = MutableHeaders(scope=message)
+                response_headers.append(
+                    "Set-Cookie",
+                    f"lang={language}; Max-Age=31536000; Path=/; SameSite=Lax{secure}",
+                )
+            await send(message)
+
+        await self.app(inner, receive, send_with_cookie)

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import jdatetime
 import jinja2
 from babel import Locale
 from babel.dates import format_date, format_datetime, format_time, get_timezone_name
@@ -26,6 +27,7 @@ from content.i18n import (
     Catalogs,
     babel_locale,
     choose_language,
+    local_digits,
     text_direction,
 )
 from network.policy import explain
@@ -61,13 +63,30 @@ def iso(moment: datetime | date | None) -> str:
     )
 
 
+def _in_locale(locale: Locale, text: str) -> str:
+    return local_digits(text, str(locale))
+
+
+def solar_hijri(day: date) -> str:
+    """The Solar Hijri (Persian calendar) date, as Iranian readers write it: `15 آذر 1405`."""
+    return str(jdatetime.date.fromgregorian(date=day, locale="fa_IR").strftime("%-d %B %Y"))
+
+
+def _with_solar_hijri(locale: Locale, day: date, text: str) -> str:
+    """Persian readers also get the Solar Hijri date, the one they live by."""
+    if locale.language != "fa":
+        return text
+    return f"{text} ({solar_hijri(day)})"
+
+
 @jinja2.pass_context
 def date_medium(context: Any, moment: datetime | None) -> str:
     if moment is None:
         return ""
-    return (
-        format_datetime(moment, "medium", tzinfo=ZoneInfo("UTC"), locale=_locale(context)) + " UTC"
-    )
+    locale = _locale(context)
+    utc = moment.astimezone(ZoneInfo("UTC"))
+    text = format_datetime(utc, "medium", tzinfo=ZoneInfo("UTC"), locale=locale) + "\u00a0UTC"
+    return _in_locale(locale, _with_solar_hijri(locale, utc.date(), text))
 
 
 @jinja2.pass_context
@@ -75,12 +94,18 @@ def date_long(context: Any, value: str | date | None) -> str:
     if not value:
         return ""
     day = date.fromisoformat(value) if isinstance(value, str) else value
-    return format_date(day, "long", locale=_locale(context))
+    locale = _locale(context)
+    return _in_locale(
+        locale, _with_solar_hijri(locale, day, format_date(day, "long", locale=locale))
+    )
 
 
 @jinja2.pass_context
 def number(context: Any, value: int | None) -> str:
-    return "" if value is None else format_decimal(value, locale=_locale(context))
+    if value is None:
+        return ""
+    locale = _locale(context)
+    return _in_locale(locale, format_decimal(value, locale=locale, numbering_system="default"))
 
 
 @jinja2.pass_context
@@ -92,7 +117,18 @@ def event_time(context: Any, iso: str, zone_name: str) -> str:
     day = format_date(moment.date(), "full", locale=locale)
     time = format_time(moment, "short", tzinfo=zone, locale=locale)  # no seconds
     joined = str(locale.datetime_formats["medium"]).replace("'", "").format(time, day)
-    return f"{joined} ({get_timezone_name(moment, 'long', locale=locale)})"
+    joined = _with_solar_hijri(locale, moment.date(), joined)
+    return _in_locale(locale, f"{joined} ({get_timezone_name(moment, 'long', locale=locale)})")
+
+
+def _local_ngettext(translations: Any, language: str) -> Any:
+    """`ngettext` whose count is written in the language's own digits ("۳ عضو")."""
+
+    def ngettext(singular: str, plural: str, n: int) -> str:
+        pattern: str = translations.ngettext(singular, plural, n)
+        return pattern.replace("%(num)d", local_digits(str(n), language).replace("%", "%%"))
+
+    return ngettext
 
 
 @dataclass
@@ -160,8 +196,8 @@ class Pages:
         translations = self.catalogs.get(language)
         locale = babel_locale(language)
         # Rendering is synchronous, so installing the reader's catalog just before it is safe.
-        install = self.environment.install_gettext_translations  # type: ignore[attr-defined]
-        install(translations, newstyle=True)
+        install = self.environment.install_gettext_callables  # type: ignore[attr-defined]
+        install(translations.gettext, _local_ngettext(translations, language), newstyle=True)
         page = self.environment.get_template(template)
         html = page.render(
             {

@@ -90,7 +90,8 @@ async def test_a_curator_approves_a_held_item(browser: Browser, live: Site) -> N
     await page.screenshot(path=screenshot_path("desk-curation"), full_page=True)
     await item.locator("input[name=note]").fill("Confirmed with the union")
     await item.locator("button[value=approve]").click()
-    await page.wait_for_url(f"{base}/desk/curation")
+    await page.wait_for_url(f"{base}/desk/curation?decided=boosted")
+    await expect(page.locator("p[role=status]")).to_contain_text("Approved")
 
     async with live.instance.svc.db.reader() as session:
         decided = await session.scalar(

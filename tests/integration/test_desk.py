@@ -265,13 +265,15 @@ async def test_a_curator_approves_a_held_item(s: Site) -> None:
     queue = await s.http.get("/desk/curation")
     token = await csrf(s, "/desk/curation")
 
-    await s.http.post(
+    decided_page = await s.http.post(
         f"/desk/curation/{item.id}/approve",
         data={"csrf": token, "note": "checked"},
         headers={"Origin": s.instance.base_url},
+        follow_redirects=True,
     )
 
     assert "held: this member" in queue.text
+    assert "Approved: the network is boosting this post" in decided_page.text  # says what happened
     async with s.instance.svc.db.reader() as session:
         decided = await session.get(CurationItem, item.id)
     assert decided is not None
@@ -355,3 +357,39 @@ async def test_delete_everywhere_asks_first_and_says_what_it_does(s: Site) -> No
     assert unconfirmed.status_code == 200  # asked again, nothing deleted
     assert kept is not None
     assert kept.state == "published"
+
+
+async def test_approving_an_application_whose_account_cannot_be_found_says_so_in_the_desk(
+    s: Site,
+) -> None:
+    from network.members import Application, MemberProfile, apply_to_join
+    from network.models import JoinRequest, JoinState, Trust
+
+    application = await apply_to_join(
+        s.instance.svc,
+        "solidarity",
+        Application(
+            organisation="Bus drivers",
+            contact="drivers@example.org",
+            profile=MemberProfile("IR", "transport", ("fa",), Trust.review),
+            account="drivers@127.0.0.1:9",  # nothing answers there (loopback, a closed port)
+        ),
+    )
+    await log_in(s, "curator")
+    token = await csrf(s, "/desk/members")
+
+    answer = await s.http.post(
+        f"/desk/join/{application.id}/approve",
+        data={"csrf": token, "trust": "review"},
+        headers={"Origin": s.instance.base_url},
+    )
+
+    assert answer.status_code == 400
+    assert "Members and applications" in answer.text  # still the desk, not an error page
+    assert "could not be found" in answer.text
+    assert "Errno" not in answer.text
+    assert "Traceback" not in answer.text
+    async with s.instance.svc.db.reader() as session:
+        kept = await session.get(JoinRequest, application.id)
+    assert kept is not None
+    assert kept.state == JoinState.pending  # the application waits, nothing lost

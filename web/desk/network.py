@@ -9,6 +9,7 @@ from starlette.routing import Route
 
 from accounts.sessions import Identity
 from actors.models import Actor, ActorKind
+from actors.resolver import ResolveError
 from network import booster
 from network.members import (
     MembershipError,
@@ -22,6 +23,7 @@ from outbox.vocabulary import SECTOR_NAMES
 from runtime.services import services
 from web import reading
 from web.desk.common import Forbidden, desk_view, done, field_text, form_of, render
+from web.pages import pages
 from web.site import country_names_for
 
 
@@ -31,6 +33,17 @@ async def _networks(request: Request, identity: Identity) -> list[Actor]:
             select(Actor).where(Actor.kind == ActorKind.network).order_by(Actor.id)
         )
         return [n for n in networks if identity.can_curate(n.id)]
+
+
+def _curation_notice(request: Request) -> str:
+    """What the last decision did, said on the page it comes back to."""
+    _ = pages(request).gettext(request)
+    decided = request.query_params.get("decided")
+    if decided == "boosted":
+        return _("Approved: the network is boosting this post to its followers.")
+    if decided == "rejected":
+        return _("Rejected: the network will not boost this post.")
+    return ""
 
 
 async def curation_view(request: Request, identity: Identity) -> Response:
@@ -47,7 +60,12 @@ async def curation_view(request: Request, identity: Identity) -> Response:
         request,
         identity,
         "desk/curation.html",
-        {"queues": queues, "show_all": show_all, "posts": posts},
+        {
+            "queues": queues,
+            "show_all": show_all,
+            "posts": posts,
+            "notice": _curation_notice(request),
+        },
     )
 
 
@@ -69,10 +87,14 @@ async def decide_view(request: Request, identity: Identity) -> Response:
         )
     except booster.CurationError as exc:
         raise Forbidden(str(exc)) from exc
-    return done("/desk/curation")
+    return done(f"/desk/curation?decided={'boosted' if approve else 'rejected'}")
 
 
-async def members_view(request: Request, identity: Identity) -> Response:
+async def members_view(
+    request: Request, identity: Identity, problem: tuple[int, str] | None = None
+) -> Response:
+    """Members and applications; `problem`: (application id, what failed) after a decision
+    that could not be carried out (the application stays pending)."""
     networks = await _networks(request, identity)
     if not networks:
         raise Forbidden("You are not a curator of any network.")
@@ -93,8 +115,21 @@ async def members_view(request: Request, identity: Identity) -> Response:
             "networks": data,
             "sector_names": SECTOR_NAMES,
             "country_names": country_names_for(request),
+            "problem": problem,
+            "notice": _join_notice(request),
         },
+        status_code=400 if problem else 200,
     )
+
+
+def _join_notice(request: Request) -> str:
+    _ = pages(request).gettext(request)
+    decided = request.query_params.get("decided")
+    if decided == "approved":
+        return _("Approved: they are a member now, and the network follows them.")
+    if decided == "declined":
+        return _("Declined: the application is closed.")
+    return ""
 
 
 async def join_decide_view(request: Request, identity: Identity) -> Response:
@@ -105,8 +140,10 @@ async def join_decide_view(request: Request, identity: Identity) -> Response:
     if application is None or not identity.can_curate(application.network_id):
         raise Forbidden("That application does not exist, or you are not a curator of its network.")
     form = form_of(request)
+    _ = pages(request).gettext(request)
+    approving = request.path_params["decision"] == "approve"
     try:
-        if request.path_params["decision"] == "approve":
+        if approving:
             trust = Trust.auto if field_text(form, "trust") == "auto" else Trust.review
             await approve_join(
                 svc,
@@ -118,8 +155,16 @@ async def join_decide_view(request: Request, identity: Identity) -> Response:
         else:
             await reject_join(svc, request_id, field_text(form, "note") or "-")
     except MembershipError as exc:
-        raise Forbidden(str(exc)) from exc
-    return done("/desk/members")
+        if isinstance(exc.__cause__, ResolveError):
+            what = _(
+                "Their fediverse account could not be found: its server did not answer, or "
+                "does not know it. The application is still waiting; check the address with "
+                "them, or try again later."
+            )
+        else:
+            what = str(exc)
+        return await members_view(request, identity, problem=(request_id, what))
+    return done(f"/desk/members?decided={'approved' if approving else 'declined'}")
 
 
 routes = [
