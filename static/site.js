@@ -11,3 +11,19 @@ document.querySelectorAll("time[data-local]").forEach(function (el) {
   note.textContent = " (" + local + ")";
   el.after(note);
 });
+
+// Handles and post addresses: a Copy button beside them (people paste them into their app).
+if (navigator.clipboard) {
+  document.querySelectorAll("code.copyable").forEach(function (code) {
+    var button = document.createElement("button");
+    button.type = "button";
+    button.className = "copy";
+    button.textContent = document.body.dataset.copy || "Copy";
+    button.addEventListener("click", function () {
+      navigator.clipboard.writeText(code.textContent.trim()).then(function () {
+        button.textContent = document.body.dataset.copied || "Copied";
+      });
+    });
+    code.parentNode.after(button);
+  });
+}
