@@ -78,6 +78,9 @@ class Database:
             if synchronous not in {"normal", "full"}:
                 raise ValueError(f"synchronous must be normal or full, not {synchronous!r}")
             self.write_engine = _sqlite_engine(
+                url, begin="BEGIN IMMEDIATE", inline=False, synchronous=synchronous
+            )
+            self.batch_engine = _sqlite_engine(
                 url, begin="BEGIN IMMEDIATE", inline=True, synchronous=synchronous
             )
             self.read_engine = _sqlite_engine(
@@ -85,13 +88,14 @@ class Database:
             )
         else:
             self.write_engine = _postgres_engine(url, schema, pool_size)
-            self.read_engine = self.write_engine
+            self.read_engine = self.batch_engine = self.write_engine
         # SQLite has one writer at a time. Writers of this process queue here, in order, instead
         # of in SQLite's busy handler, which polls with sleeps of up to 100 ms: under load most
         # of a write transaction's time went to those sleeps. Other processes still meet
         # `BEGIN IMMEDIATE` and the busy timeout.
         self._write_turn = asyncio.Lock() if self.is_sqlite else None
         self._writer = async_sessionmaker(self.write_engine, expire_on_commit=False)
+        self._batcher = async_sessionmaker(self.batch_engine, expire_on_commit=False)
         self._reader = async_sessionmaker(self.read_engine, expire_on_commit=False)
 
     @property
@@ -113,7 +117,7 @@ class Database:
         Nothing may wait on the network inside it: it holds SQLite's write lock."""
         if self._open_batch() is not None:
             raise RuntimeError("batches do not nest")
-        async with self._write_transaction() as session:
+        async with self._write_transaction(self._batcher) as session:
             token = _batch.set(_Batch(self, session, asyncio.current_task()))
             try:
                 yield session
@@ -129,16 +133,18 @@ class Database:
             async with batched.begin_nested():
                 yield batched
             return
-        async with self._write_transaction() as session:
+        async with self._write_transaction(self._writer) as session:
             yield session
 
     @asynccontextmanager
-    async def _write_transaction(self) -> AsyncIterator[AsyncSession]:
+    async def _write_transaction(
+        self, sessions: async_sessionmaker[AsyncSession]
+    ) -> AsyncIterator[AsyncSession]:
         if self._write_turn is None:
-            async with self._writer() as session, session.begin():
+            async with sessions() as session, session.begin():
                 yield session
             return
-        async with self._write_turn, self._writer() as session, session.begin():
+        async with self._write_turn, sessions() as session, session.begin():
             yield session
 
     @asynccontextmanager
@@ -158,8 +164,8 @@ class Database:
 
     async def dispose(self) -> None:
         await self.write_engine.dispose()
-        if self.read_engine is not self.write_engine:
-            await self.read_engine.dispose()
+        for engine in {self.read_engine, self.batch_engine} - {self.write_engine}:
+            await engine.dispose()
 
 
 def _ensure_sqlite_dir(url: str) -> None:
@@ -169,9 +175,10 @@ def _ensure_sqlite_dir(url: str) -> None:
 
 
 def _sqlite_engine(url: str, *, begin: str, inline: bool, synchronous: str) -> AsyncEngine:
-    """Writes run inline (`storage.sqlite_inline`: short, and one at a time anyway); reads,
-    which may be long (a page's counts), stay on aiosqlite's thread so that other requests
-    go on meanwhile."""
+    """The batch engine runs its statements inline (`storage.sqlite_inline`: the inbox
+    worker's fast lane, many short statements under one write lock); the others stay on
+    aiosqlite's thread, so that a long read (a page's counts) or a commit that checkpoints the
+    WAL never holds up other requests."""
     database = make_url(url).database or ":memory:"
     if inline and database != ":memory:":
         engine = create_async_engine(
