@@ -35,15 +35,23 @@ async def _networks(request: Request, identity: Identity) -> list[Actor]:
         return [n for n in networks if identity.can_curate(n.id)]
 
 
-def _curation_notice(request: Request) -> str:
-    """What the last decision did, said on the page it comes back to."""
-    _ = pages(request).gettext(request)
-    decided = request.query_params.get("decided")
-    if decided == "boosted":
-        return _("Approved: the network is boosting this post to its followers.")
-    if decided == "rejected":
-        return _("Rejected: the network will not boost this post.")
-    return ""
+def _(text: str) -> str:
+    """Marks a message for extraction; `_notice` translates it for the reader."""
+    return text
+
+
+NOTICES = {
+    "boosted": _("Approved: the network is boosting this post to its followers."),
+    "rejected": _("Rejected: the network will not boost this post."),
+    "approved": _("Approved: they are a member now, and the network follows them."),
+    "declined": _("Declined: the application is closed."),
+}
+
+
+def _notice(request: Request) -> str:
+    """What the last decision did (`?decided=`), said on the page it comes back to."""
+    message = NOTICES.get(request.query_params.get("decided", ""))
+    return pages(request).gettext(request)(message) if message else ""
 
 
 async def curation_view(request: Request, identity: Identity) -> Response:
@@ -64,7 +72,7 @@ async def curation_view(request: Request, identity: Identity) -> Response:
             "queues": queues,
             "show_all": show_all,
             "posts": posts,
-            "notice": _curation_notice(request),
+            "notice": _notice(request),
         },
     )
 
@@ -116,20 +124,10 @@ async def members_view(
             "sector_names": SECTOR_NAMES,
             "country_names": country_names_for(request),
             "problem": problem,
-            "notice": _join_notice(request),
+            "notice": _notice(request),
         },
         status_code=400 if problem else 200,
     )
-
-
-def _join_notice(request: Request) -> str:
-    _ = pages(request).gettext(request)
-    decided = request.query_params.get("decided")
-    if decided == "approved":
-        return _("Approved: they are a member now, and the network follows them.")
-    if decided == "declined":
-        return _("Declined: the application is closed.")
-    return ""
 
 
 async def join_decide_view(request: Request, identity: Identity) -> Response:
