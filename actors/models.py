@@ -53,6 +53,9 @@ class Actor(Base):
     domain: Mapped[str] = mapped_column(String(255), index=True)
     display_name: Mapped[str] = mapped_column(String(255), default="")
     summary: Mapped[str] = mapped_column(Text, default="")  # sanitised HTML
+    # The name and summary in other languages: {"fa": {"name": …, "summary": <HTML>}} (local
+    # actors; the site shows the reader's, the actor document carries nameMap/summaryMap).
+    translations: Mapped[dict[str, dict[str, str]]] = mapped_column(JsonType, default=dict)
     language: Mapped[str] = mapped_column(String(35), default="")
     url: Mapped[str | None] = mapped_column(String(2048))
     inbox_uri: Mapped[str | None] = mapped_column(String(2048))

@@ -50,6 +50,16 @@ def render_actor(actor: Actor, *, minimal: bool = False) -> JsonObject:
             "tag": [],
         }
     )
+    translations = {
+        lang: t for lang, t in (actor.translations or {}).items() if isinstance(t, dict)
+    }
+    own = {actor.language: actor} if actor.language else {}
+    names = {lang: t["name"] for lang, t in translations.items() if t.get("name")}
+    summaries = {lang: t["summary"] for lang, t in translations.items() if t.get("summary")}
+    if names:  # AS2 natural-language maps: the name and summary per language
+        document["nameMap"] = {**{k: a.display_name for k, a in own.items()}, **names}
+    if summaries:
+        document["summaryMap"] = {**{k: a.summary for k, a in own.items()}, **summaries}
     if actor.icon_url:
         document["icon"] = {"type": "Image", "mediaType": "image/png", "url": actor.icon_url}
     if actor.image_url:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import secrets
+from dataclasses import dataclass, replace
+from datetime import date, timedelta
 
 from sqlalchemy import select
 
@@ -17,6 +19,7 @@ from outbox.compose import Draft
 from outbox.kinds import PostKind
 from outbox.models import Post
 from outbox.posts import create_post, set_pinned
+from outbox.profile import ProfileText, set_profile
 from runtime.services import Services
 
 DEMO_ACTORS = (
@@ -54,62 +57,159 @@ DEMO_MEMBERS = (
     ("teachers_union", Trust.review, "EG", "education"),  # a curator decides
 )
 
-SAMPLE_POSTS: dict[str, list[Draft]] = {
-    "oil_workers": [
-        Draft(
-            kind=PostKind.strike,
-            language="fa",
-            title="اعتصاب کارگران پالایشگاه آبادان",
-            body="کارگران پیمانی پالایشگاه برای سومین روز دست از کار کشیدند. #اعتصاب_کارگران #نفت",
-            details={
-                "country": "IR",
-                "region": "خوزستان",
-                "workplace": "پالایشگاه آبادان",
-                "employer": "شرکت پیمانکاری (نمونه)",
-                "sector": "oil_gas",
-                "workers": 700,
-                "start_date": "2026-05-04",
-                "status": "ongoing",
-                "demands": ["پرداخت دستمزدهای معوقه", "قرارداد دائم"],
-            },
-        ),
-        Draft(
-            kind=PostKind.campaign,
-            language="fa",
-            body="او به خاطر سازمان‌دهی یک مجمع عمومی بازداشت شده است. #آزادی_کارگران_زندانی",
-            details={
-                "person": "کارگر زندانی (نام نمونه)",
-                "country": "IR",
-                "union": "سندیکای نمونه",
-                "arrested_on": "2026-02-01",
-                "charges": ["اجتماع و تبانی"],
-                "status": "detained",
-                "actions": [{"label": "امضای دادخواست", "url": "https://example.org/petition"}],
-            },
-        ),
-    ],
-    "teachers_union": [
-        Draft(
-            kind=PostKind.article,
-            language="ar",
-            title="النشرة الشهرية: أيار",
-            body="نضال المعلمين من أجل أجور عادلة يستمر في أنحاء المنطقة. #المعلمون\n\n" * 3,
-        ),
-        Draft(
-            kind=PostKind.event,
-            language="en",
-            title="Monthly meeting of the network",
-            body="Reports from member unions, and planning for the yearly conference.",
-            details={
-                "starts_at": "2026-06-02T18:00",
-                "ends_at": "2026-06-02T20:00",
-                "timezone": "Europe/Stockholm",
-                "location": "Online",
-                "online_url": "https://meet.example.org/solidarity",
-            },
-        ),
-    ],
-}
+NETWORK_PROFILE = (
+    ProfileText(
+        "شبکهٔ همبستگی کارگری (نمونه)",
+        "همبستگی کارگران در سراسر خاورمیانه و شمال آفریقا: گزارش اعتصاب‌ها، خبرنامه‌ها و "
+        "کارزارهای اتحادیه‌های عضو را بازنشر می‌کنیم.",
+        "fa",
+    ),
+    ProfileText(
+        "شبكة التضامن العمالي (تجريبي)",
+        "تضامن العمال في الشرق الأوسط وشمال أفريقيا: نعيد نشر تقارير الإضرابات ونشرات "
+        "النقابات الأعضاء وحملاتها من أجل العمال المعتقلين.",
+        "ar",
+    ),
+    ProfileText(
+        "Réseau de solidarité ouvrière (démo)",
+        "La solidarité des travailleurs au Moyen-Orient et en Afrique du Nord.",
+        "fr",
+    ),
+)
+
+
+@dataclass(frozen=True)
+class Sample:
+    """A demo post, and its translations (published as translations of it)."""
+
+    draft: Draft
+    translations: tuple[Draft, ...] = ()
+    pinned: bool = False
+
+
+def _first_tuesday_after(today: date) -> date:
+    first = (today.replace(day=1) + timedelta(days=32)).replace(day=1)
+    return first + timedelta(days=(1 - first.weekday()) % 7)
+
+
+def sample_posts(today: date) -> dict[str, list[Sample]]:
+    """One post of every kind, a bulletin in three languages, and a meeting still to come."""
+    meeting = _first_tuesday_after(today).isoformat()
+    return {
+        "oil_workers": [
+            Sample(
+                Draft(
+                    kind=PostKind.strike,
+                    language="fa",
+                    title="اعتصاب کارگران پالایشگاه آبادان",
+                    body="کارگران پیمانی پالایشگاه برای سومین روز دست از کار کشیدند. "
+                    "#اعتصاب_کارگران #نفت",
+                    details={
+                        "country": "IR",
+                        "region": "خوزستان",
+                        "workplace": "پالایشگاه آبادان",
+                        "employer": "شرکت پیمانکاری (نمونه)",
+                        "sector": "oil_gas",
+                        "workers": 700,
+                        "start_date": (today - timedelta(days=3)).isoformat(),
+                        "status": "ongoing",
+                        "demands": ["پرداخت دستمزدهای معوقه", "قرارداد دائم"],
+                    },
+                )
+            ),
+            Sample(
+                Draft(
+                    kind=PostKind.campaign,
+                    language="fa",
+                    body="او به خاطر سازمان‌دهی یک مجمع عمومی بازداشت شده است. "
+                    "#آزادی_کارگران_زندانی",
+                    details={
+                        "person": "کارگر زندانی (نام نمونه)",
+                        "country": "IR",
+                        "union": "سندیکای نمونه",
+                        "arrested_on": "2026-02-01",
+                        "charges": ["اجتماع و تبانی"],
+                        "status": "detained",
+                        "actions": [
+                            {"label": "امضای دادخواست", "url": "https://example.org/petition"}
+                        ],
+                    },
+                ),
+                pinned=True,
+            ),
+            Sample(
+                Draft(
+                    kind=PostKind.article,
+                    language="fa",
+                    title="خبرنامهٔ ماهانه: اعتصاب‌ها و همبستگی",
+                    body="## اعتصاب پالایشگاه\n\nکارگران پیمانی آبادان برای دستمزدهای معوقه "
+                    "دست از کار کشیدند و کارگران رسمی به آن‌ها پیوستند.\n\n"
+                    "## همبستگی\n\nاتحادیه‌های عضو شبکه از تونس تا عراق پیام همبستگی "
+                    "فرستادند. #خبرنامه",
+                ),
+                translations=(
+                    Draft(
+                        kind=PostKind.article,
+                        language="en",
+                        title="Monthly bulletin: strikes and solidarity",
+                        body="## The refinery strike\n\nContract workers at Abadan stopped work "
+                        "over unpaid wages, and permanent staff joined them.\n\n"
+                        "## Solidarity\n\nMember unions from Tunisia to Iraq sent messages "
+                        "of solidarity. #bulletin",
+                    ),
+                    Draft(
+                        kind=PostKind.article,
+                        language="ar",
+                        title="النشرة الشهرية: الإضرابات والتضامن",
+                        body="## إضراب المصفاة\n\nتوقف عمال العقود في عبادان عن العمل بسبب "
+                        "الأجور غير المدفوعة، وانضم إليهم العمال الدائمون.\n\n"
+                        "## التضامن\n\nأرسلت النقابات الأعضاء من تونس إلى العراق رسائل "
+                        "تضامن. #النشرة",
+                    ),
+                ),
+            ),
+        ],
+        "teachers_union": [
+            Sample(
+                Draft(
+                    kind=PostKind.note,
+                    language="ar",
+                    body="المعلمون في الإسكندرية يعتصمون أمام مديرية التعليم للمطالبة بأجور "
+                    "عادلة. #المعلمون",
+                )
+            ),
+            Sample(
+                Draft(
+                    kind=PostKind.event,
+                    language="en",
+                    title="Monthly meeting of the network",
+                    body="Reports from member unions, and planning for the yearly conference.",
+                    details={
+                        "starts_at": f"{meeting}T18:00",
+                        "ends_at": f"{meeting}T20:00",
+                        "timezone": "Europe/Stockholm",
+                        "location": "Online",
+                        "online_url": "https://meet.example.org/solidarity",
+                    },
+                ),
+                translations=(
+                    Draft(
+                        kind=PostKind.event,
+                        language="ar",
+                        title="الاجتماع الشهري للشبكة",
+                        body="تقارير النقابات الأعضاء، والتحضير للمؤتمر السنوي.",
+                        details={
+                            "starts_at": f"{meeting}T18:00",
+                            "ends_at": f"{meeting}T20:00",
+                            "timezone": "Europe/Stockholm",
+                            "location": "عبر الإنترنت",
+                            "online_url": "https://meet.example.org/solidarity",
+                        },
+                    ),
+                ),
+            ),
+        ],
+    }
 
 
 async def seed(svc: Services) -> list[str]:
@@ -136,18 +236,27 @@ async def seed(svc: Services) -> list[str]:
             await add_member(
                 svc, "solidarity", actor.uri, MemberProfile(country, sector, (), trust)
             )
-    for username, drafts in SAMPLE_POSTS.items():
+    async with svc.db.reader() as session:
+        network = await get_local(session, "solidarity")
+    if not network.translations:
+        await set_profile(svc, "solidarity", NETWORK_PROFILE)
+    for username, samples in sample_posts(svc.clock.now().date()).items():
         async with svc.db.reader() as session:
             actor = await get_local(session, username)
             has_posts = await session.scalar(
                 select(Post.id).where(Post.actor_id == actor.id).limit(1)
             )
-        if has_posts is None:
-            for draft in drafts:
-                post = await create_post(svc, actor, draft)
-                if draft.kind == PostKind.campaign:
-                    await set_pinned(svc, post.public_id, pinned=True)
-            created.append(f"{len(drafts)} posts by {username}")
+        if has_posts is not None:
+            continue
+        count = 0
+        for sample in samples:
+            post = await create_post(svc, actor, sample.draft)
+            for translation in sample.translations:
+                await create_post(svc, actor, replace(translation, translation_of=post.public_id))
+            if sample.pinned:
+                await set_pinned(svc, post.public_id, pinned=True)
+            count += 1 + len(sample.translations)
+        created.append(f"{count} posts by {username}")
     return created
 
 

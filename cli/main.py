@@ -45,6 +45,7 @@ from network.members import MembershipError
 from network.relays import RelayError
 from outbox.compose import PostError
 from outbox.follows import FollowError
+from outbox.profile import ProfileText, set_profile
 from runtime.services import Services
 from storage.database import Database, DatabaseUnavailable
 
@@ -119,6 +120,21 @@ def build_parser() -> argparse.ArgumentParser:
     )
     safety.add_argument("name")
     safety.add_argument("state", choices=["on", "off"])
+    profile = actor_commands.add_parser(
+        "profile",
+        help="set an actor's name and description, or their translation into one language "
+        "(followers' servers get an Update)",
+    )
+    profile.add_argument("name")
+    profile.add_argument(
+        "--display-name", required=True, help="the name ('' with --language: remove)"
+    )
+    profile.add_argument("--summary", default="", help="the description, plain text")
+    profile.add_argument(
+        "--language",
+        help="a translation into this language (fa, ar, ckb, kmr, tr, en, fr…); "
+        "without it, the actor's own name and description",
+    )
 
     user = commands.add_parser("user", help="editors' accounts for the desk")
     user_commands = user.add_subparsers(dest="user_command", required=True, metavar="ACTION")
@@ -241,6 +257,7 @@ def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
         ("actor", "create"): lambda svc: _actor_create(svc, args),
         ("actor", "list"): _actor_list,
         ("actor", "safety"): lambda svc: _actor_safety(svc, args.name, args.state == "on"),
+        ("actor", "profile"): lambda svc: _actor_profile(svc, args),
         ("user", "create"): lambda svc: _user_create(svc, args),
         ("user", "list"): _user_list,
         ("user", "totp"): lambda svc: _user_totp(svc, args.username),
@@ -401,6 +418,14 @@ async def _actor_safety(svc: Services, name: str, on: bool) -> int:
         actor = await get_local(session, name)
         actor.safety_profile = on
     print(f"safety profile of {actor.handle}: {'on' if on else 'off'}")
+    return 0
+
+
+async def _actor_profile(svc: Services, args: argparse.Namespace) -> int:
+    text = ProfileText(args.display_name, args.summary, args.language)
+    actor = await set_profile(svc, args.name, [text])
+    which = f"in {args.language}" if args.language else "(its own language)"
+    print(f"profile of {actor.handle} {which} set; followers' servers get an Update")
     return 0
 
 

@@ -31,10 +31,11 @@ from network import relays
 from network import routes as network_routes
 from outbox import routes as outbox_routes
 from runtime.responses import error
-from web import interact, operations, pages, site, wellknown
+from web import interact, operations, pages, printing, site, wellknown
 from web.desk import following as desk_following
 from web.desk import moderation as desk_moderation
 from web.desk import network as desk_network
+from web.desk import profile as desk_profile
 from web.desk import publishing as desk_publishing
 from web.desk.common import LoginGuard
 from web.desk.login import login_routes
@@ -101,6 +102,7 @@ def build_routes(
         *login_routes(login_guard),
         *desk_publishing.routes,
         *desk_network.routes,
+        *desk_profile.routes,
         *desk_moderation.routes,
         *desk_following.routes,
         *interact.interact_routes(form_limiter),
@@ -117,6 +119,7 @@ def build_routes(
         Route("/actors/{username}/featured", outbox_routes.featured_json),
         Route("/actors/{username}/members", network_routes.members_json),
         Route("/objects/{object_id}", negotiate(outbox_routes.object_json, pages.post_page)),
+        Route("/objects/{object_id}/pdf", printing.post_pdf),
         Route("/objects/{object_id}/likes", outbox_routes.interactions_json),
         Route("/objects/{object_id}/shares", outbox_routes.interactions_json),
         Route("/activities/{activity_id}", outbox_routes.activity_json),

@@ -9,7 +9,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from storage.database import Database
 
-HEAD_REVISION = "0010"
+HEAD_REVISION = "0011"
 
 
 class SchemaOutOfDate(Exception):

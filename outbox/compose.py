@@ -46,6 +46,17 @@ class ImageUpload:
 
 
 @dataclass(frozen=True)
+class KeptImage:
+    """An image already cleaned of metadata and stored: a draft's pending media."""
+
+    file_name: str
+    media_type: str
+    width: int
+    height: int
+    alt: str
+
+
+@dataclass(frozen=True)
 class Draft:
     kind: PostKind
     body: str
@@ -59,7 +70,7 @@ class Draft:
     in_reply_to: str | None = None
     translation_of: str | None = None
     publish_at: datetime | None = None
-    images: tuple[ImageUpload, ...] = ()
+    images: tuple[ImageUpload | KeptImage, ...] = ()
 
 
 @dataclass(frozen=True)

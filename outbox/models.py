@@ -170,3 +170,19 @@ class PostTag(Base):
         ForeignKey("posts.id", ondelete="CASCADE"), primary_key=True
     )
     tag: Mapped[str] = mapped_column(String(200), primary_key=True, index=True)
+
+
+class SavedDraft(Base):
+    """What an editor is writing, kept between Preview, Save and the autosave: the form's fields
+    as typed, and images already cleaned of metadata and stored (pending until published)."""
+
+    __tablename__ = "drafts"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    public_id: Mapped[str] = mapped_column(String(26), unique=True)
+    actor_id: Mapped[int] = mapped_column(ForeignKey("actors.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[PostKind] = mapped_column(EnumText(PostKind, 20))
+    fields: Mapped[dict[str, str]] = mapped_column(JsonType, default=dict)
+    media: Mapped[list[dict[str, Any]]] = mapped_column(JsonType, default=list)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)

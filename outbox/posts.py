@@ -12,12 +12,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from actors.models import Actor, ActorKind, delivery_inbox
 from content.hashtags import normalise_tag
 from content.html import html_to_text
-from content.images import CleanImage, ImageRejected, clean_image
+from content.images import ImageRejected, clean_image
 from content.mediastore import MediaStore
 from core.ids import new_id
 from federation.documents import is_http_uri
 from outbox.addressing import is_listed
-from outbox.compose import Composed, Draft, PostError, compose
+from outbox.compose import Composed, Draft, KeptImage, PostError, compose
 from outbox.enqueue import enqueue, new_activity_uri
 from outbox.follows import follower_inboxes
 from outbox.models import Attachment, Post, PostRevision, PostState, PostTag, Visibility
@@ -115,18 +115,7 @@ async def edit_post(svc: Services, post_ref: str, draft: Draft) -> Post:
                 .where(Attachment.post_id == post.id)
                 .values(position=Attachment.position + 100)
             )
-            for position, (name, image, alt) in enumerate(files):
-                session.add(
-                    Attachment(
-                        post_id=post.id,
-                        file_name=name,
-                        media_type=image.media_type,
-                        width=image.width,
-                        height=image.height,
-                        alt_text=alt,
-                        position=position,
-                    )
-                )
+            await _attach(session, post.id, files)
         if post.state == PostState.scheduled:
             if draft.publish_at is not None:
                 post.publish_at = draft.publish_at
@@ -254,40 +243,48 @@ def _apply(post: Post, composed: Composed) -> None:
     post.mentions = composed.mentions
 
 
-StoredImage = tuple[str, CleanImage, str]  # (file name, image, alt text)
-
-
-async def _attach(session: AsyncSession, post_id: int, files: list[StoredImage]) -> None:
-    for position, (name, image, alt) in enumerate(files):
+async def _attach(session: AsyncSession, post_id: int, files: list[KeptImage]) -> None:
+    for position, image in enumerate(files):
         session.add(
             Attachment(
                 post_id=post_id,
-                file_name=name,
+                file_name=image.file_name,
                 media_type=image.media_type,
                 width=image.width,
                 height=image.height,
-                alt_text=alt,
+                alt_text=image.alt,
                 position=position,
             )
         )
     await session.flush()
 
 
-def _store_images(svc: Services, draft: Draft) -> list[StoredImage]:
+def store_image(svc: Services, data: bytes, alt: str) -> KeptImage:
+    """Clean an upload (metadata removed, size checked) and store it under our media path."""
+    try:
+        image = clean_image(data)
+    except ImageRejected as exc:
+        raise PostError(str(exc)) from exc
+    name = MediaStore(svc.settings.media_dir).save(image.data, image.extension)
+    return KeptImage(name, image.media_type, image.width, image.height, alt.strip()[:1500])
+
+
+def _store_images(svc: Services, draft: Draft) -> list[KeptImage]:
     if len(draft.images) > 4:
         raise PostError("a post may carry at most 4 images")
     store = MediaStore(svc.settings.media_dir)
-    stored: list[StoredImage] = []
+    stored: list[KeptImage] = []
     for upload in draft.images:
         if not upload.alt.strip():
             raise PostError(
                 "every image needs alt text (a description for people who cannot see it)"
             )
-        try:
-            image = clean_image(upload.data)
-        except ImageRejected as exc:
-            raise PostError(str(exc)) from exc
-        stored.append((store.save(image.data, image.extension), image, upload.alt.strip()[:1500]))
+        if isinstance(upload, KeptImage):
+            if store.path_of(upload.file_name) is None:
+                raise PostError("an image of this draft is missing from storage: upload it again")
+            stored.append(upload)
+        else:
+            stored.append(store_image(svc, upload.data, upload.alt))
     return stored
 
 

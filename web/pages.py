@@ -121,6 +121,7 @@ async def post_page(request: Request) -> Response:
             details.arrested_on, details.released_on, svc.clock.now().date()
         )
     body_text = " ".join(html_to_text(post.body_html or post.content_html).split())
+    reader = pages(request).language_of(request)
     return pages(request).render(
         request,
         "post.html",
@@ -137,6 +138,10 @@ async def post_page(request: Request) -> Response:
                 for a in related.attachments
             ],
             "translations": related.translations,
+            # A reader who landed on another edition is told at the top that theirs exists.
+            "translation_for_reader": ""
+            if _base(post.language) == reader
+            else next((uri for uri, lang in related.translations if _base(lang) == reader), ""),
             "host": svc.settings.host,
             "replies": replies,
             "excerpt": (post.summary or html_to_text(post.body_html or post.content_html))[:200],
@@ -147,6 +152,10 @@ async def post_page(request: Request) -> Response:
             "sector_names": SECTOR_NAMES,
         },
     )
+
+
+def _base(language: str) -> str:
+    return language.split("-", 1)[0].lower()
 
 
 def _opens(text: str, summary: str) -> bool:

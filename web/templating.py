@@ -100,6 +100,13 @@ def date_long(context: Any, value: str | date | None) -> str:
     )
 
 
+def _profile_text(actor: Any, language: str, part: str) -> str:
+    """An actor's name or summary in the reader's language, if its editors wrote one."""
+    translations = getattr(actor, "translations", None) or {}
+    found = translations.get(language) or {}
+    return str(found.get(part) or "") if isinstance(found, dict) else ""
+
+
 @jinja2.pass_context
 def number(context: Any, value: int | None) -> str:
     if value is None:
@@ -217,6 +224,12 @@ class Pages:
                 "kind_label": lambda kind: translations.gettext(KIND_LABELS.get(kind) or str(kind)),
                 "language_name": lambda code: locale.languages.get(code.split("-")[0], code),
                 "country_name": lambda code: locale.territories.get(code, code),
+                "actor_name": lambda actor: (
+                    _profile_text(actor, language, "name") or actor.display_name or actor.username
+                ),
+                "actor_summary": lambda actor: (
+                    _profile_text(actor, language, "summary") or actor.summary
+                ),
             }
         )
         return HTMLResponse(html, status_code=status_code, headers=headers)

@@ -5,8 +5,10 @@ of the main pages are saved in tests/screenshots/."""
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import pytest
+from PIL import Image
 from playwright.async_api import Browser, Page, expect
 from sqlalchemy import select
 
@@ -77,6 +79,55 @@ async def test_an_editor_publishes_a_persian_bulletin_with_an_english_translatio
     await reader.screenshot(path=screenshot_path("bulletin-english"), full_page=True)
 
 
+async def test_preview_then_publish_keeps_the_image_and_its_alt_text(
+    browser: Browser, live: Site, tmp_path: Path
+) -> None:
+    base = live.instance.base_url
+    picture = tmp_path / "gate.png"
+    Image.new("RGB", (120, 80), (180, 40, 40)).save(picture, "PNG")
+    page = await new_page(browser, "fa")
+    await log_in_with_the_keyboard(page, base, "editor")
+
+    await page.goto(f"{base}/desk/compose?actor=oil_workers&kind=note")
+    await page.fill("#p-body", "تجمع کارگران جلوی دروازهٔ پالایشگاه")
+    await page.set_input_files("#p-image", str(picture))
+    await page.fill("#p-alt", "کارگران با پلاکارد جلوی دروازه")
+    await page.click("button[value=preview]")
+
+    preview_image = page.locator(".preview img")
+    await expect(preview_image).to_have_attribute("alt", "کارگران با پلاکارد جلوی دروازه")
+    box = await page.locator(".preview").bounding_box()
+    form = await page.locator("#p-body").bounding_box()
+    assert box is not None
+    assert form is not None
+    assert box["y"] < form["y"]
+    await page.screenshot(path=screenshot_path("desk-compose-preview-with-image"), full_page=True)
+    await page.click("button[value=publish]")
+    await page.wait_for_url(f"{base}/desk/posts/*")
+
+    reader = await new_page(browser, "fa")
+    await reader.goto(f"{base}/objects/{page.url.rsplit('/', 1)[1]}")
+    await expect(reader.locator("article.post img")).to_have_attribute(
+        "alt", "کارگران با پلاکارد جلوی دروازه"
+    )
+
+
+async def test_the_compose_form_saves_itself_while_the_editor_writes(
+    browser: Browser, live: Site
+) -> None:
+    base = live.instance.base_url
+    page = await new_page(browser, "en")
+    await log_in_with_the_keyboard(page, base, "editor")
+
+    await page.goto(f"{base}/desk/compose?actor=oil_workers&kind=note")
+    await page.fill("#p-body", "Notes from the picket line, not finished")
+    await expect(page.locator("p.autosave")).to_contain_text("Draft saved at", timeout=10_000)
+
+    await page.goto(f"{base}/desk/drafts")  # the tab closes, the editor comes back later
+    await page.click("text=Notes from the picket line")
+    await expect(page.locator("#p-body")).to_have_value("Notes from the picket line, not finished")
+
+
 async def test_a_curator_approves_a_held_item(browser: Browser, live: Site) -> None:
     base = live.instance.base_url
     page = await new_page(browser)
@@ -135,3 +186,19 @@ async def test_main_pages_render_and_are_saved_as_screenshots(
     await expect(page.locator("a.skip")).to_be_focused()  # the first stop is the skip link
     await page.keyboard.press("Enter")  # which moves to the content
     await expect(page).to_have_url(re.compile(r"#main$"))
+
+
+async def test_a_bulletin_prints_without_navigation_or_forms(browser: Browser, live: Site) -> None:
+    page = await new_page(browser, "fa")
+    await page.goto(f"{live.instance.base_url}/objects/{live.posts['article'].public_id}")
+    await expect(page.locator(".site-header nav")).to_be_visible()
+
+    await page.emulate_media(media="print")
+
+    await expect(page.locator(".site-header nav")).to_be_hidden()
+    await expect(page.locator("form.language")).to_be_hidden()
+    await expect(page.locator(".share")).to_be_hidden()
+    await expect(page.locator(".site-footer")).to_be_hidden()
+    await expect(page.locator(".print-only.source")).to_be_visible()  # where the original is
+    await expect(page.locator("article.post h1")).to_be_visible()
+    await page.screenshot(path=screenshot_path("bulletin-print-media"), full_page=True)

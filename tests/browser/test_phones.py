@@ -57,7 +57,13 @@ async def test_no_public_page_scrolls_sideways_on_a_phone(
     assert too_wide == {}
 
 
-DESK_PAGES = ["/desk", "/desk/compose?actor=oil_workers&kind=strike", "/desk/followers"]
+DESK_PAGES = [
+    "/desk",
+    "/desk/compose?actor=oil_workers&kind=strike",
+    "/desk/followers",
+    "/desk/drafts",
+    "/desk/profile/oil_workers",
+]
 
 
 @pytest.mark.parametrize("language", ["en", "fa"])

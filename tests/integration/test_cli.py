@@ -441,3 +441,24 @@ def test_a_password_is_changed_from_the_command_line(cli_env: dict[str, str]) ->
     assert "no user named 'ghost'" in nobody.stderr
     assert changed.returncode == 0, changed.stderr
     assert "new password set for editor" in changed.stdout
+
+
+def test_an_actors_name_is_translated_from_the_command_line(
+    prepared_env: dict[str, str],
+) -> None:
+    persian = hb(
+        prepared_env,
+        "actor", "profile", "oil_workers", "--language", "fa",
+        "--display-name", "کارگران نفت", "--summary", "اتحادیهٔ کارگران نفت",
+    )  # fmt: skip
+    bad_language = hb(
+        prepared_env, "actor", "profile", "oil_workers", "--language", "x y", "--display-name", "n"
+    )
+    nobody = hb(prepared_env, "actor", "profile", "nobody", "--display-name", "n")
+
+    assert persian.returncode == 0, persian.stderr
+    assert "profile of @oil_workers@" in persian.stdout
+    assert bad_language.returncode == 1
+    assert "BCP 47" in bad_language.stderr
+    assert nobody.returncode == 1
+    assert "no actor named 'nobody'" in nobody.stderr

@@ -8,6 +8,9 @@ from pathlib import Path
 
 import pytest
 
+from outbox.compose import Draft
+from outbox.kinds import PostKind
+from outbox.posts import create_post
 from tests.integration.site_support import Site, site
 
 
@@ -40,3 +43,41 @@ async def test_every_page_names_its_other_languages(s: Site) -> None:
 
 async def test_a_prefix_that_is_not_a_language_is_just_a_path(s: Site) -> None:
     assert (await s.http.get("/xx/strikes")).status_code == 404
+
+
+async def test_a_reader_on_another_edition_is_told_that_theirs_exists(s: Site) -> None:
+    persian = await create_post(
+        s.instance.svc,
+        s.union,
+        Draft(kind=PostKind.article, language="fa", title="خبرنامهٔ آذر", body="متن فارسی"),
+    )
+    english = await create_post(
+        s.instance.svc,
+        s.union,
+        Draft(
+            kind=PostKind.article,
+            language="en",
+            title="December bulletin",
+            body="English text",
+            translation_of=persian.public_id,
+        ),
+    )
+
+    persian_reader = await s.http.get(
+        f"/objects/{english.public_id}", headers={"Accept-Language": "fa"}
+    )
+    s.http.cookies.clear()
+    english_reader = await s.http.get(
+        f"/objects/{english.public_id}", headers={"Accept-Language": "en"}
+    )
+    french_reader = await s.http.get(
+        f"/objects/{english.public_id}", headers={"Accept-Language": "fr"}
+    )
+
+    notice = persian_reader.text.split('<p class="translation-notice"', 1)
+    assert len(notice) == 2, "the notice is there"
+    assert notice[0].count("<article") == 0  # at the top, before the post
+    assert 'lang="fa" dir="rtl"' in notice[1].split(">", 1)[0]  # in the reader's language
+    assert f'href="{persian.uri}" hreflang="fa"' in notice[1].split("</p>", 1)[0]
+    assert "translation-notice" not in english_reader.text  # already in their language
+    assert "translation-notice" not in french_reader.text  # no French edition

@@ -3,6 +3,7 @@ delete, and delivery status per server with "retry now"."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -10,14 +11,23 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from sqlalchemy import select
 from starlette.datastructures import FormData, UploadFile
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from accounts.sessions import Identity
 from actors.models import Actor, ActorKind
-from outbox.compose import Draft, ImageUpload, PostError, compose
+from outbox.compose import Draft, ImageUpload, KeptImage, PostError, compose
+from outbox.drafts import (
+    MediaChanges,
+    discard_draft,
+    drafts_of,
+    find_draft,
+    kept_images,
+    save_draft,
+    title_of,
+)
 from outbox.kinds import PostKind
-from outbox.models import Post, PostState, Visibility
+from outbox.models import Post, PostState, SavedDraft, Visibility
 from outbox.posts import create_post, delete_post, edit_post, may_see, same_organisation
 from outbox.status import delivery_status, retry_now
 from outbox.vocabulary import CAMPAIGN_STATUS, SECTOR_NAMES, SECTORS, STRIKE_STATUS
@@ -125,12 +135,18 @@ def _parse_details(form: FormData, kind: str) -> dict[str, Any]:
 
 
 async def draft_from_form(
-    form: FormData, kind: str, *, translation_of: str | None = None, in_reply_to: str | None = None
+    form: FormData,
+    kind: str,
+    *,
+    translation_of: str | None = None,
+    in_reply_to: str | None = None,
+    images: tuple[ImageUpload | KeptImage, ...] | None = None,
 ) -> Draft:
-    images = []
-    upload = form.get("image")
-    if isinstance(upload, UploadFile) and upload.filename:
-        images.append(ImageUpload(await upload.read(), field_text(form, "alt")))
+    if images is None:
+        images = ()
+        upload = form.get("image")
+        if isinstance(upload, UploadFile) and upload.filename:
+            images = (ImageUpload(await upload.read(), field_text(form, "alt")),)
     publish_at = None
     if field_text(form, "publish_at"):
         try:
@@ -154,7 +170,7 @@ async def draft_from_form(
         translation_of=translation_of,
         in_reply_to=in_reply_to,
         publish_at=publish_at,
-        images=tuple(images),
+        images=images,
     )
 
 
@@ -206,13 +222,88 @@ def _form_context(kind: str, values: dict[str, str], request: Request) -> dict[s
     }
 
 
+_NOT_DRAFT_FIELDS = {"csrf", "action", "draft", "alt", "saved"}
+
+
+def _draft_fields(form: FormData) -> dict[str, str]:
+    """The form as typed, to resume later (not the token, the button, or image fields)."""
+    return {
+        name: value
+        for name, value in form.multi_items()
+        if isinstance(value, str)
+        and name not in _NOT_DRAFT_FIELDS
+        and not name.startswith(("kept_alt_", "remove_"))
+    }
+
+
+async def _media_changes(form: FormData) -> MediaChanges:
+    upload = form.get("image")
+    uploads = []
+    if isinstance(upload, UploadFile) and upload.filename:
+        uploads.append((await upload.read(), field_text(form, "alt")))
+    return MediaChanges(
+        uploads=uploads,
+        alt_texts={
+            name.removeprefix("kept_alt_"): value
+            for name, value in form.multi_items()
+            if name.startswith("kept_alt_") and isinstance(value, str)
+        },
+        removed=frozenset(
+            name.removeprefix("remove_") for name in form if name.startswith("remove_")
+        ),
+    )
+
+
+async def _owned_draft(request: Request, identity: Identity, public_id: str) -> SavedDraft:
+    async with services(request).db.reader() as session:
+        draft = await find_draft(session, public_id)
+    if draft is None or not identity.can_edit(draft.actor_id):
+        raise Forbidden(
+            "That draft does not exist any more (it was published or discarded), "
+            "or you are not an editor of its organisation."
+        )
+    return draft
+
+
+def _chosen_actor(actors: list[Actor], wanted: str) -> Actor:
+    actor = (
+        next((a for a in actors if a.username == wanted), None)
+        if wanted
+        else (actors[0] if actors else None)
+    )
+    if actor is None:
+        raise Forbidden(
+            f"You are not an editor of {wanted}."
+            if wanted and actors
+            else "You are not an editor of any organisation yet. Ask an admin."
+        )
+    return actor
+
+
+def _kind_of(value: object) -> str:
+    kind = str(value or "note")
+    return kind if kind in {k.value for k in PostKind} else "note"
+
+
 async def compose_view(request: Request, identity: Identity) -> Response:
+    """Write a post. Every button first keeps the draft (fields and cleaned images), so Preview,
+    Save and a refused Publish lose nothing; a published draft is discarded."""
     svc = services(request)
+    _ = pages(request).gettext(request)
     actors = await editable_actors(request, identity)
-    params = request.query_params if request.method == "GET" else form_of(request)
-    kind = str(params.get("kind") or "note")
-    if kind not in {k.value for k in PostKind}:
-        kind = "note"
+    params: Mapping[str, Any] = (
+        request.query_params if request.method == "GET" else form_of(request)
+    )
+    saved = (
+        await _owned_draft(request, identity, str(params["draft"])) if params.get("draft") else None
+    )
+    if request.method == "GET" and saved is not None:
+        params = {**saved.fields, "kind": saved.kind.value}
+        by_id = {a.id: a for a in actors}
+        params.setdefault(
+            "actor", by_id[saved.actor_id].username if saved.actor_id in by_id else ""
+        )
+    kind = _kind_of(params.get("kind"))
     translation_of = str(params.get("translation_of") or "") or None
     reply_to = str(params.get("reply_to") or "") or None
     original = None
@@ -225,17 +316,7 @@ async def compose_view(request: Request, identity: Identity) -> Response:
     if not wanted and original is not None and translation_of:
         # A translation is written as the organisation that published the original.
         wanted = next((a.username for a in actors if a.id == original.actor_id), "")
-    actor = (
-        next((a for a in actors if a.username == wanted), None)
-        if wanted
-        else (actors[0] if actors else None)
-    )
-    if actor is None:
-        raise Forbidden(
-            f"You are not an editor of {wanted}."
-            if wanted and actors
-            else "You are not an editor of any organisation yet. Ask an admin."
-        )
+    actor = _chosen_actor(actors, wanted)
     if translation_of or reply_to:
         async with svc.db.reader() as session:
             # Ids come from the address bar or the form: show (and use) only what this
@@ -250,7 +331,7 @@ async def compose_view(request: Request, identity: Identity) -> Response:
     values = {k: str(v) for k, v in params.items() if isinstance(v, str)}
     if not translation_of:  # a translation is in another language: the editor says which
         values.setdefault("language", actor.language or svc.settings.default_language)
-    context = {
+    context: dict[str, Any] = {
         "actors": actors,
         "actor": actor,
         "original": original,
@@ -259,22 +340,44 @@ async def compose_view(request: Request, identity: Identity) -> Response:
         "preview": None,
         "errors": [],
         "unresolved": [],
+        "notice": _("Draft saved. It is listed under Drafts.")
+        if request.query_params.get("saved") == "1"
+        else "",
     }
     if request.method == "POST":
         form = form_of(request)
         try:
-            draft = await draft_from_form(
-                form, kind, translation_of=translation_of, in_reply_to=reply_to
+            saved = await save_draft(
+                svc,
+                actor,
+                PostKind(kind),
+                _draft_fields(form),
+                await _media_changes(form),
+                draft_id=saved.public_id if saved else None,
             )
-            if field_text(form, "action") == "preview":
+            values["alt"] = ""  # the alt text now belongs to the kept image
+            action = field_text(form, "action")
+            if action == "save":
+                return done(f"/desk/compose?draft={saved.public_id}&saved=1")
+            draft = await draft_from_form(
+                form,
+                kind,
+                translation_of=translation_of,
+                in_reply_to=reply_to,
+                images=kept_images(saved),
+            )
+            if action == "preview":
                 composed = await compose(svc, draft)
                 context["preview"] = composed
                 context["unresolved"] = composed.unresolved_mentions
             else:
                 post = await create_post(svc, actor, draft)
+                await discard_draft(svc, saved.public_id)
                 return done(f"/desk/posts/{post.public_id}")
         except PostError as exc:
             context["errors"] = [str(exc)]
+    context["draft"] = saved
+    context["kept"] = kept_images(saved) if saved is not None else ()
     return render(
         request,
         identity,
@@ -282,6 +385,55 @@ async def compose_view(request: Request, identity: Identity) -> Response:
         {**context, **_form_context(kind, values, request)},
         status_code=400 if context["errors"] else 200,
     )
+
+
+async def autosave_view(request: Request, identity: Identity) -> Response:
+    """The compose page's script saves the draft while the editor writes: JSON in, JSON out."""
+    form = form_of(request)
+    actors = await editable_actors(request, identity)
+    try:
+        actor = _chosen_actor(actors, field_text(form, "actor"))
+        draft_id = field_text(form, "draft")
+        saved = await _owned_draft(request, identity, draft_id) if draft_id else None
+        saved = await save_draft(
+            services(request),
+            actor,
+            PostKind(_kind_of(form.get("kind"))),
+            _draft_fields(form),
+            await _media_changes(form),
+            draft_id=saved.public_id if saved else None,
+        )
+    except (Forbidden, PostError) as exc:
+        status = 403 if isinstance(exc, Forbidden) else 400
+        return JSONResponse({"error": str(exc)}, status_code=status)
+    return JSONResponse(
+        {"draft": saved.public_id, "saved_at": saved.updated_at.isoformat()},
+        headers={"Cache-Control": "no-store"},
+    )
+
+
+async def drafts_view(request: Request, identity: Identity) -> Response:
+    actors = await editable_actors(request, identity)
+    async with services(request).db.reader() as session:
+        drafts = await drafts_of(session, [a.id for a in actors])
+    _ = pages(request).gettext(request)
+    return render(
+        request,
+        identity,
+        "desk/drafts.html",
+        {
+            "drafts": drafts,
+            "by_id": {a.id: a for a in actors},
+            "title_of": title_of,
+            "notice": _("Draft discarded.") if request.query_params.get("discarded") else "",
+        },
+    )
+
+
+async def discard_view(request: Request, identity: Identity) -> Response:
+    draft = await _owned_draft(request, identity, request.path_params["draft_id"])
+    await discard_draft(services(request), draft.public_id)
+    return done("/desk/drafts?discarded=1")
 
 
 async def _own_post(request: Request, identity: Identity) -> Post:
@@ -376,6 +528,9 @@ async def retry_view(request: Request, identity: Identity) -> Response:
 routes = [
     Route("/desk", desk_view(dashboard)),
     Route("/desk/compose", desk_view(compose_view), methods=["GET", "POST"]),
+    Route("/desk/drafts", desk_view(drafts_view)),
+    Route("/desk/drafts/autosave", desk_view(autosave_view), methods=["POST"]),
+    Route("/desk/drafts/{draft_id}/discard", desk_view(discard_view), methods=["POST"]),
     Route("/desk/posts/{post_id}", desk_view(post_view)),
     Route(
         "/desk/posts/{post_id}/edit",

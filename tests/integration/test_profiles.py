@@ -1,0 +1,146 @@
+"""The network's (and each organisation's) name and description per language: set in the desk
+or with `hambastegi actor profile`, shown to readers in their language, carried in the actor
+document as nameMap/summaryMap, and sent to followers' servers as one Update."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+from actors.models import Actor, ActorKind, Follow, FollowState
+from outbox.compose import PostError
+from outbox.models import Delivery, OutboxActivity
+from outbox.profile import ProfileText, set_profile
+from tests.integration.site_support import Site, csrf, log_in, site
+
+pytestmark = pytest.mark.db
+
+
+@pytest.fixture
+async def s(tmp_path: Path) -> AsyncIterator[Site]:
+    async with site(tmp_path) as sc:
+        yield sc
+
+
+async def remote_follower(s: Site, followed: Actor) -> None:
+    now = s.instance.svc.clock.now()
+    async with s.instance.svc.db.transaction() as session:
+        reader = Actor(
+            uri="http://127.0.0.1:9/users/reader",
+            kind=ActorKind.remote,
+            as_type="Person",
+            username="reader",
+            domain="127.0.0.1:9",
+            inbox_uri="http://127.0.0.1:9/users/reader/inbox",
+            shared_inbox_uri="http://127.0.0.1:9/inbox",
+            published=now,
+            updated_at=now,
+        )
+        session.add(reader)
+        await session.flush()
+        session.add(
+            Follow(
+                follower_id=reader.id,
+                followed_id=followed.id,
+                state=FollowState.accepted,
+                created_at=now,
+            )
+        )
+
+
+async def save_profile(s: Site, fields: dict[str, str]) -> object:
+    token = await csrf(s, "/desk/profile/solidarity")
+    return await s.http.post(
+        "/desk/profile/solidarity",
+        data={"csrf": token, **fields},
+        headers={"Origin": s.instance.base_url},
+        follow_redirects=False,
+    )
+
+
+async def test_the_network_name_is_shown_in_the_readers_language(s: Site) -> None:
+    await remote_follower(s, s.network)
+    await log_in(s, "admin")
+
+    saved = await save_profile(
+        s,
+        {
+            "name": "Solidarity",
+            "summary": "Workers' solidarity across the region.",
+            "name_fa": "شبکهٔ همبستگی کارگری",
+            "summary_fa": "همبستگی کارگران در سراسر منطقه.",
+            "name_ar": "شبكة التضامن العمالي",
+        },
+    )
+
+    assert saved.status_code == 303  # type: ignore[attr-defined]
+    s.http.cookies.clear()
+    persian = (await s.http.get("/", headers={"Accept-Language": "fa"})).text
+    arabic = (await s.http.get("/", headers={"Accept-Language": "ar"})).text
+    english = (await s.http.get("/", headers={"Accept-Language": "en"})).text
+    assert "<h1>شبکهٔ همبستگی کارگری</h1>" in persian
+    assert "همبستگی کارگران در سراسر منطقه." in persian
+    assert "<h1>شبكة التضامن العمالي</h1>" in arabic
+    assert "solidarity across the region." in arabic  # no Arabic description given
+    assert "<h1>Solidarity</h1>" in english
+    document = (
+        await s.http.get(s.network.uri, headers={"Accept": "application/activity+json"})
+    ).json()
+    assert document["nameMap"]["fa"] == "شبکهٔ همبستگی کارگری"
+    assert document["nameMap"]["ar"] == "شبكة التضامن العمالي"
+    assert document["name"] == "Solidarity"
+    assert "همبستگی کارگران" in document["summaryMap"]["fa"]
+    async with s.instance.svc.db.reader() as session:
+        updates = list(
+            await session.scalars(select(OutboxActivity).where(OutboxActivity.type == "Update"))
+        )
+        deliveries = list(
+            await session.scalars(
+                select(Delivery.inbox_uri).where(Delivery.activity_id == updates[0].id)
+            )
+        )
+    assert len(updates) == 1  # one Update for the whole form
+    assert updates[0].document["object"]["nameMap"]["fa"] == "شبکهٔ همبستگی کارگری"
+    assert deliveries == ["http://127.0.0.1:9/inbox"]
+
+
+async def test_a_refused_profile_changes_nothing(s: Site) -> None:
+    await log_in(s, "admin")
+
+    refused = await save_profile(s, {"name": "", "name_fa": "نام"})
+    too_long = await save_profile(s, {"name": "x" * 101})
+
+    assert refused.status_code == 400  # type: ignore[attr-defined]
+    assert "cannot be empty" in refused.text  # type: ignore[attr-defined]
+    assert too_long.status_code == 400  # type: ignore[attr-defined]
+    async with s.instance.svc.db.reader() as session:
+        network = await session.get(Actor, s.network.id)
+    assert network is not None
+    assert network.display_name == "Solidarity"
+    assert network.translations == {}
+
+
+async def test_only_the_actors_editors_edit_its_profile(s: Site) -> None:
+    await log_in(s, "editor")  # of oil_workers only
+
+    page = await s.http.get("/desk/profile/solidarity")
+    own = await s.http.get("/desk/profile/oil_workers")
+
+    assert page.status_code == 403
+    assert own.status_code == 200
+
+
+async def test_an_empty_translation_is_removed_and_a_bad_language_refused(s: Site) -> None:
+    svc = s.instance.svc
+    await set_profile(svc, "oil_workers", [ProfileText("Oil workers", "", "en")])
+    await set_profile(svc, "oil_workers", [ProfileText("", "", "en")])
+
+    with pytest.raises(PostError, match="BCP 47"):
+        await set_profile(svc, "oil_workers", [ProfileText("x", "", "not a language")])
+    async with svc.db.reader() as session:
+        union = await session.get(Actor, s.union.id)
+    assert union is not None
+    assert union.translations == {}
