@@ -37,7 +37,13 @@ $(PEER)/node_modules/.installed: $(PEER)/package.json $(PEER)/package-lock.json
 	cd $(PEER) && npm ci --no-audit --no-fund --loglevel=error
 	touch $@
 
-test-interop: $(STAMP) $(PEER)/node_modules/.installed  ## our instance against Fedify (Node 22, from npm) and real-world payloads, on both engines
+MASTO := interop/masto-client
+
+$(MASTO)/node_modules/.installed: $(MASTO)/package.json $(MASTO)/package-lock.json
+	cd $(MASTO) && npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+test-interop: $(STAMP) $(PEER)/node_modules/.installed $(MASTO)/node_modules/.installed  ## our instance against Fedify (Node 22, from npm) and real-world payloads, on both engines
 	$(BIN)/python scripts/run_tests.py --interop
 
 test-federation: $(STAMP)

@@ -17,6 +17,7 @@ from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from actors import routes as actor_routes
+from api.routing import Preflight, api_routes
 from content.i18n import INTERFACE_LANGUAGES
 from core.clock import Clock
 from core.config import Settings
@@ -35,6 +36,7 @@ from web import interact, operations, pages, printing, site, wellknown
 from web.desk import following as desk_following
 from web.desk import moderation as desk_moderation
 from web.desk import network as desk_network
+from web.desk import oauth as desk_oauth
 from web.desk import profile as desk_profile
 from web.desk import publishing as desk_publishing
 from web.desk.common import LoginGuard
@@ -82,6 +84,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> Starlette:
         lifespan=lifespan,
         middleware=[
             Middleware(RefuseNul),
+            Middleware(Preflight),
             Middleware(LanguagePrefix, languages=INTERFACE_LANGUAGES),
             Middleware(PageCache, seconds=settings.page_cache_seconds),
             Middleware(SecurityHeaders),
@@ -106,6 +109,8 @@ def build_routes(
         *desk_moderation.routes,
         *desk_following.routes,
         *interact.interact_routes(form_limiter),
+        *desk_oauth.routes,
+        *api_routes(),
         Route(
             "/actor", negotiate(actor_routes.instance_actor_json, actor_routes.instance_actor_json)
         ),

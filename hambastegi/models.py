@@ -2,6 +2,7 @@
 
 from accounts import models as accounts_models
 from actors import models as actors_models
+from api import models as api_models
 from inbox import models as inbox_models
 from network import models as network_models
 from outbox import models as outbox_models
@@ -12,6 +13,7 @@ metadata = Base.metadata
 __all__ = [
     "accounts_models",
     "actors_models",
+    "api_models",
     "inbox_models",
     "meta",
     "metadata",

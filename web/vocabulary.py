@@ -9,6 +9,12 @@ def _(text: str) -> str:
 
 
 RUNTIME_WORDS = (
+    # what a Mastodon app may do (the consent page, web/desk/oauth.py)
+    _("read the organisation's posts, notifications and followers"),
+    _("publish, edit and delete posts as the organisation, and upload images"),
+    _("follow and unfollow accounts, and answer follow requests"),
+    _("receive push notifications"),
+    _("see the organisation's profile"),
     # post states and visibility
     _("published"),
     _("scheduled"),

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 from PIL import Image
-from playwright.async_api import Browser, Page, expect
+from playwright.async_api import Browser, Page, Route, expect
 from sqlalchemy import select
 
 from network.models import CurationItem
@@ -202,3 +202,39 @@ async def test_a_bulletin_prints_without_navigation_or_forms(browser: Browser, l
     await expect(page.locator(".print-only.source")).to_be_visible()  # where the original is
     await expect(page.locator("article.post h1")).to_be_visible()
     await page.screenshot(path=screenshot_path("bulletin-print-media"), full_page=True)
+
+
+async def test_an_editor_authorizes_a_mastodon_app_on_the_consent_page(
+    browser: Browser, live: Site
+) -> None:
+    base = live.instance.base_url
+    callback = "http://127.0.0.1:9/callback"
+    app = await live.instance.http.post(
+        "/api/v1/apps",
+        data={"client_name": "Tusky", "redirect_uris": callback, "scopes": "read write"},
+    )
+    client_id = app.json()["client_id"]
+    page = await new_page(browser, "fa")
+    reached: list[str] = []
+
+    async def the_app(route: Route) -> None:  # the app's own page: never a real connection
+        reached.append(route.request.url)
+        await route.fulfill(status=200, body="ok")
+
+    await page.route(f"{callback}**", the_app)
+    await log_in_with_the_keyboard(page, base, "editor")
+
+    await page.goto(
+        f"{base}/oauth/authorize?response_type=code&client_id={client_id}"
+        f"&redirect_uri={callback}&scope=read+write&state=xyz"
+    )
+    await expect(page.locator("h1")).to_be_visible()
+    await expect(page.locator("main")).to_contain_text("Tusky")
+    await page.screenshot(path=screenshot_path("desk-oauth-consent-persian"), full_page=True)
+    await page.select_option("#o-actor", "oil_workers")
+    await page.click("button[value=approve]")
+    await page.wait_for_url(f"{callback}**")
+
+    assert len(reached) == 1
+    assert "state=xyz" in reached[0]
+    assert "code=" in reached[0]
