@@ -79,6 +79,6 @@ clean:
 
 messages: $(STAMP)  ## extract the interface's strings and update every catalog
 	$(BIN)/pybabel extract -F babel.cfg -k _ -k gettext -k ngettext:1,2 --no-location --sort-output \
-	  -o locales/messages.pot content outbox web network templates
+	  -o locales/messages.pot content outbox web network mail api templates
 	$(BIN)/pybabel update -i locales/messages.pot -d locales -D messages --no-fuzzy-matching
 	$(BIN)/python scripts/fill_catalogs.py

@@ -14,6 +14,7 @@ import os
 import sys
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import replace
+from pathlib import Path
 from typing import Any
 
 import uvicorn
@@ -27,8 +28,10 @@ from actors.keystore import SealedKeyError
 from actors.models import ActorKind
 from actors.resolver import ResolveError
 from cli import demo, demo_large, graph, publishing
+from cli import mailing as mailing_cli
 from cli import network as network_cli
 from cli.errors import CommandError
+from content.i18n import INTERFACE_LANGUAGES
 from content.images import ImageRejected
 from content.mediastore import MediaStore
 from core.config import Settings, SettingsError
@@ -40,6 +43,7 @@ from hambastegi.instance import StartupError, prepare_instance
 from hambastegi.schema import SchemaOutOfDate, stored_revision
 from hambastegi.wiring import instance_services
 from hambastegi.workers import run_workers
+from mail.subscriptions import SubscriptionError
 from network.booster import CurationError
 from network.members import MembershipError
 from network.relays import RelayError
@@ -64,6 +68,7 @@ REQUEST_ERRORS = (
     MembershipError,
     CurationError,
     RelayError,
+    SubscriptionError,
     PostError,
     ImageRejected,
     SealError,
@@ -198,8 +203,22 @@ def build_parser() -> argparse.ArgumentParser:
             sub.add_argument("--note", default="")
     domain_commands.add_parser("list", help="blocked and allowed servers")
 
+    mirror = commands.add_parser(
+        "mirror", help="a copy of the public site as plain files (for blocked readers)"
+    )
+    mirror_commands = mirror.add_subparsers(dest="mirror_command", required=True, metavar="ACTION")
+    mirror_export = mirror_commands.add_parser(
+        "export", help="write the public site into DIR; again later, only what changed"
+    )
+    mirror_export.add_argument("dir", type=Path)
+    mirror_export.add_argument(
+        "--languages",
+        default=",".join(INTERFACE_LANGUAGES),
+        help="interface languages to copy, comma separated (default: all)",
+    )
     publishing.add_commands(commands)
     network_cli.add_commands(commands)
+    mailing_cli.add_commands(commands)
 
     demo_command = commands.add_parser(
         "demo", help="seed a demo network: a network actor and two member unions"
@@ -253,6 +272,10 @@ def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
         return _run(settings, _worker_forever)
     if args.command == "migrate":
         return asyncio.run(_migrate(settings))
+    if args.command == "mirror":
+        if args.dir.exists() and not args.dir.is_dir():
+            raise CommandError(f"{args.dir} exists and is not a directory")
+        return asyncio.run(_mirror_export(settings, args))
     handlers: dict[tuple[str, str | None], Callable[[Services], Awaitable[int]]] = {
         ("actor", "create"): lambda svc: _actor_create(svc, args),
         ("actor", "list"): _actor_list,
@@ -293,6 +316,7 @@ def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
         ("deliveries", None): lambda svc: publishing.deliveries_command(svc, args),
         ("posts", None): lambda svc: publishing.posts_command(svc, args),
         **network_cli.handlers(args),
+        **mailing_cli.handlers(args),
     }
     sub = getattr(args, f"{args.command}_command", None)
     return _run(settings, handlers[(args.command, sub)])
@@ -305,6 +329,29 @@ def _run(settings: Settings, action: Callable[[Services], Awaitable[int]]) -> in
             return await action(svc)
 
     return asyncio.run(go())
+
+
+async def _mirror_export(settings: Settings, args: argparse.Namespace) -> int:
+    from hambastegi.mirror import export  # noqa: PLC0415 - only this command crawls the site
+
+    languages = [code.strip() for code in str(args.languages).split(",") if code.strip()]
+    unknown = [code for code in languages if code not in INTERFACE_LANGUAGES]
+    if unknown or not languages:
+        raise CommandError(
+            f"--languages: choose among {', '.join(INTERFACE_LANGUAGES)} (got {args.languages})"
+        )
+    target = Path(args.dir)
+    quiet = replace(settings, run_workers=False, page_cache_seconds=0)
+    logging.getLogger("httpx").setLevel(logging.WARNING)  # not a line per page
+    try:
+        done = await export(create_app(quiet), quiet, target, languages)
+    except OSError as exc:
+        raise CommandError(f"cannot write the mirror: {exc}") from exc
+    print(
+        f"mirror in {target}: {len(done.files)} files, {done.written} written, "
+        f"{done.unchanged} unchanged, {done.removed} removed (manifest.json has their SHA-256)"
+    )
+    return 0
 
 
 async def _migrate(settings: Settings) -> int:

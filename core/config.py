@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import ipaddress
 import os
+import re
 import secrets
 import tomllib
 from collections.abc import Mapping
@@ -62,6 +63,15 @@ class Settings:
     # SQLite's durability: "normal" (WAL; a commit survives a crash of the process, and a power
     # cut may lose the last moments) or "full" (every commit is synced to disk).
     sqlite_synchronous: str = "normal"
+    # Bulletins by email: one SMTP relay, `smtp://user:pass@host:587` (STARTTLS when the server
+    # offers it) or `smtps://user:pass@host:465` (TLS from the start); empty: no email sent.
+    smtp_url: str = ""
+    mail_from: str = ""  # the From address (default: bulletins@ our host)
+    mail_per_minute: int = 120  # the relay's rate limit: messages per minute at most
+    # Copies of the site elsewhere (`hambastegi mirror export`), announced on every page and
+    # feed for readers where this domain is blocked; and an onion service's address.
+    mirrors: tuple[str, ...] = ()
+    onion_address: str = ""
     extra: Mapping[str, str] = field(default_factory=dict)
 
     # -- derived -------------------------------------------------------------------------------
@@ -81,6 +91,10 @@ class Settings:
     @property
     def user_agent(self) -> str:
         return f"Hambastegi/0.1 (+{self.base_url})"
+
+    @property
+    def sender(self) -> str:
+        return self.mail_from or f"bulletins@{self.hostname or 'localhost'}"
 
     @property
     def media_dir(self) -> Path:
@@ -168,6 +182,31 @@ class Settings:
         if values.get("trusted_proxies"):
             kwargs["trusted_proxies"] = _parse_networks(
                 "trusted_proxies", str(values["trusted_proxies"])
+            )
+        if values.get("mirrors"):
+            found = tuple(str(values["mirrors"]).replace(",", " ").split())
+            for url in found:
+                parts = urlsplit(url)
+                if parts.scheme not in ("http", "https") or not parts.netloc:
+                    raise SettingsError(f"{PREFIX}MIRRORS: not an http(s) URL: {url!r}")
+            kwargs["mirrors"] = tuple(u.rstrip("/") for u in found)
+        if values.get("onion_address"):
+            onion = str(values["onion_address"]).strip().removeprefix("http://").rstrip("/")
+            if not re.fullmatch(r"[a-z2-7]{56}\.onion", onion):
+                raise SettingsError(
+                    f"{PREFIX}ONION_ADDRESS must be a v3 onion address (56 characters + .onion)"
+                )
+            kwargs["onion_address"] = onion
+        if values.get("smtp_url"):
+            kwargs["smtp_url"] = _parse_smtp_url(str(values["smtp_url"]))
+        if values.get("mail_from"):
+            sender = str(values["mail_from"]).strip()
+            if "@" not in sender or any(c in sender for c in "\r\n<>"):
+                raise SettingsError(f"{PREFIX}MAIL_FROM must be an email address")
+            kwargs["mail_from"] = sender
+        if "mail_per_minute" in values:
+            kwargs["mail_per_minute"] = _parse_positive_int(
+                "mail_per_minute", values["mail_per_minute"]
             )
         if "sqlite_synchronous" in values:
             mode = str(values["sqlite_synchronous"]).strip().lower()
@@ -347,3 +386,16 @@ def _secret_key(raw: object, data_dir: Path) -> str:
         raise SettingsError(
             f"{PREFIX}DATA_DIR: cannot keep the secret key in {data_dir}: {exc.strerror}"
         ) from exc
+
+
+def _parse_smtp_url(raw: str) -> str:
+    parts = urlsplit(raw.strip())
+    if parts.scheme not in ("smtp", "smtps") or not parts.hostname:
+        raise SettingsError(
+            f"{PREFIX}SMTP_URL must look like smtp://user:password@host:587 or smtps://host:465"
+        )
+    try:
+        parts.port  # noqa: B018 - a bad port raises here
+    except ValueError as exc:
+        raise SettingsError(f"{PREFIX}SMTP_URL has a bad port: {exc}") from exc
+    return raw.strip()

@@ -32,7 +32,7 @@ from network import relays
 from network import routes as network_routes
 from outbox import routes as outbox_routes
 from runtime.responses import error
-from web import interact, operations, pages, printing, site, wellknown
+from web import interact, mailing, operations, pages, printing, site, wellknown
 from web.desk import following as desk_following
 from web.desk import moderation as desk_moderation
 from web.desk import network as desk_network
@@ -42,7 +42,7 @@ from web.desk import publishing as desk_publishing
 from web.desk.common import LoginGuard
 from web.desk.login import login_routes
 from web.forms import AttemptLimiter
-from web.middleware import LanguagePrefix, RefuseNul, SecurityHeaders
+from web.middleware import LanguagePrefix, OnionLocation, RefuseNul, SecurityHeaders
 from web.negotiation import negotiate
 from web.pagecache import PageCache
 from web.templating import Pages
@@ -65,6 +65,8 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> Starlette:
         default_language=settings.default_language,
         instance_name=settings.instance_name,
         host=settings.host,
+        mirrors=settings.mirrors,
+        onion=settings.onion_address,
     )
 
     @asynccontextmanager
@@ -88,6 +90,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> Starlette:
             Middleware(LanguagePrefix, languages=INTERFACE_LANGUAGES),
             Middleware(PageCache, seconds=settings.page_cache_seconds),
             Middleware(SecurityHeaders),
+            Middleware(OnionLocation, onion=settings.onion_address),
             Middleware(GZipMiddleware, minimum_size=1024),
         ],
         exception_handlers={HTTPException: _http_error},
@@ -109,6 +112,7 @@ def build_routes(
         *desk_moderation.routes,
         *desk_following.routes,
         *interact.interact_routes(form_limiter),
+        *mailing.mailing_routes(form_limiter),
         *desk_oauth.routes,
         *api_routes(),
         Route(

@@ -4,6 +4,7 @@ from accounts import models as accounts_models
 from actors import models as actors_models
 from api import models as api_models
 from inbox import models as inbox_models
+from mail import models as mail_models
 from network import models as network_models
 from outbox import models as outbox_models
 from storage import meta
@@ -15,6 +16,7 @@ __all__ = [
     "actors_models",
     "api_models",
     "inbox_models",
+    "mail_models",
     "meta",
     "metadata",
     "network_models",

@@ -9,6 +9,7 @@ from core.clock import Clock
 from core.config import Settings
 from inbox.dispatch import Handler, routing_table
 from inbox.hooks import InboxHooks
+from mail import sending as mail_sending
 from network import hooks as network_hooks
 from network import inbox_hooks as network_inbox_hooks
 from outbox import editions
@@ -16,7 +17,9 @@ from runtime.services import Services, open_services
 
 
 def install_hooks(svc: Services) -> None:
-    svc.hooks.post_published.extend([editions.announce_in_editions, network_hooks.on_published])
+    svc.hooks.post_published.extend(
+        [editions.announce_in_editions, network_hooks.on_published, mail_sending.queue_bulletin]
+    )
     svc.hooks.post_updated.append(network_hooks.on_updated)
     svc.hooks.post_deleted.extend([editions.withdraw_from_editions, network_hooks.on_deleted])
 

@@ -9,6 +9,7 @@ from contextlib import asynccontextmanager
 
 from hambastegi.wiring import inbox_handlers, inbox_hooks
 from inbox.worker import InboxWorker
+from mail.sending import MailWorker
 from outbox.posts import publish_due
 from outbox.worker import DeliveryWorker
 from runtime.services import Services
@@ -67,6 +68,7 @@ async def run_workers(svc: Services, *, enabled: bool) -> AsyncIterator[None]:
         "inbox": inbox_worker(svc).run(stop),
         "deliveries": DeliveryWorker(svc).run(stop),
         "scheduler": run_scheduler(svc, stop),
+        "mail": MailWorker(svc).run(stop),
     }
     named = {name: asyncio.create_task(coro, name=f"worker-{name}") for name, coro in loops.items()}
     tasks = [*named.values(), asyncio.create_task(beat(svc, named, stop), name="worker-heartbeat")]

@@ -25,6 +25,7 @@ def render_feed(
     self_url: str,
     description: str,
     language: str | None = None,
+    mirrors: tuple[str, ...] = (),
 ) -> bytes:
     # feedgen brings lxml (about 8 MB resident): loaded when the first feed is asked for.
     from feedgen.feed import FeedGenerator  # noqa: PLC0415
@@ -35,6 +36,8 @@ def render_feed(
     generator.title(title)
     generator.link(href=link, rel="alternate")
     generator.link(href=self_url, rel="self")
+    for mirror in mirrors:  # where to read on if this address is blocked
+        generator.link(href=f"{mirror}/", rel="alternate", title="mirror")
     generator.description(description or title)
     if language:
         generator.language(language)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from urllib.parse import quote
+
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -32,6 +34,29 @@ class SecurityHeaders:
             await send(message)
 
         await self.app(scope, receive, send_with_headers)
+
+
+class OnionLocation:
+    """Tor Browser offers the onion service for pages that name one (`Onion-Location`)."""
+
+    def __init__(self, app: ASGIApp, onion: str) -> None:
+        self.app = app
+        self.onion = onion
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or not self.onion:
+            await self.app(scope, receive, send)
+            return
+        location = f"http://{self.onion}{quote(scope.get('path', '/'), safe='/')}"
+
+        async def send_with_header(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = MutableHeaders(scope=message)
+                if headers.get("content-type", "").startswith("text/html"):
+                    headers.setdefault("Onion-Location", location)
+            await send(message)
+
+        await self.app(scope, receive, send_with_header)
 
 
 class RefuseNul:

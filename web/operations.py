@@ -24,7 +24,7 @@ from runtime.services import services
 from storage.database import DatabaseUnavailable
 from storage.meta import InstanceMeta
 
-WORKERS = ("inbox", "deliveries", "scheduler")
+WORKERS = ("inbox", "deliveries", "scheduler", "mail")
 
 
 async def _heartbeats(request: Request) -> dict[str, float | None]:

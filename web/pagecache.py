@@ -29,6 +29,7 @@ from federation.vocab import wants_activity_json
 NEVER_CACHED = (
     "/desk", "/join", "/inbox", "/actor/inbox", "/healthz", "/metrics", "/language",
     "/media/", "/static/", "/api/", "/oauth/", "/.well-known/oauth",
+    "/subscribe/", "/mail/",
 )  # fmt: skip
 PERSONAL_HEADERS = ("authorization", "signature", "signature-input")
 MAX_ENTRIES = 2000

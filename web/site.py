@@ -392,6 +392,7 @@ async def feed(request: Request) -> Response:
         self_url=self_url,
         description=svc.settings.instance_description,
         language=language,
+        mirrors=svc.settings.mirrors,
     )
     return Response(body, media_type=FEED_MEDIA_TYPES[fmt])
 
@@ -427,6 +428,11 @@ async def event_calendar(request: Request) -> Response:
         media_type="text/calendar; charset=utf-8",
         headers={"Content-Disposition": f'attachment; filename="{post.public_id}.ics"'},
     )
+
+
+async def mirrors_page(request: Request) -> Response:
+    """Where else the site can be read when this address is blocked (HAMBASTEGI_MIRRORS)."""
+    return pages(request).render(request, "mirrors.html", {})
 
 
 # -- joining, and the interface language --------------------------------------------------------
@@ -568,6 +574,7 @@ def site_routes(form_limiter: AttemptLimiter) -> list[Route]:
 routes = [
     Route("/", home),
     Route("/about", about_page),
+    Route("/mirrors", mirrors_page),
     Route("/members", members_page),
     Route("/map/{mode}.svg", region_map),
     Route("/strikes", strikes_page),

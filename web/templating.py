@@ -145,6 +145,8 @@ class Pages:
     default_language: str
     instance_name: str
     host: str
+    mirrors: tuple[str, ...] = ()  # copies of the site, for readers where it is blocked
+    onion: str = ""
 
     @classmethod
     def create(
@@ -155,6 +157,8 @@ class Pages:
         default_language: str,
         instance_name: str,
         host: str,
+        mirrors: tuple[str, ...] = (),
+        onion: str = "",
     ) -> Pages:
         env = jinja2.Environment(
             loader=jinja2.FileSystemLoader(str(template_dir)),
@@ -176,7 +180,7 @@ class Pages:
                 "normalise_tag": normalise_tag,
             }
         )
-        return cls(env, Catalogs(locale_dir), default_language, instance_name, host)
+        return cls(env, Catalogs(locale_dir), default_language, instance_name, host, mirrors, onion)
 
     def language_of(self, request: Request) -> str:
         return choose_language(
@@ -214,6 +218,8 @@ class Pages:
                 "ui_dir": text_direction(language),
                 "locale": locale,
                 "instance_name": self.instance_name,
+                "mirrors": self.mirrors,
+                "onion": self.onion,
                 "request_path": request.url.path,
                 "ui_languages": [
                     (code, babel_locale(code).get_display_name(code) or code)

@@ -9,6 +9,9 @@ def _(text: str) -> str:
 
 
 RUNTIME_WORDS = (
+    # subscription errors (mail/subscriptions.py), shown on the form
+    _("Give an email address such as name@example.org."),
+    _("Choose at least one language."),
     # what a Mastodon app may do (the consent page, web/desk/oauth.py)
     _("read the organisation's posts, notifications and followers"),
     _("publish, edit and delete posts as the organisation, and upload images"),

@@ -161,6 +161,8 @@ async def test_a_second_instance_follows_and_favourites_and_the_first_is_notifie
         status = await call(lambda: theirs.search_v2(posted["uri"], resolve=True))
         assert [s["uri"] for s in status["statuses"]] == [posted["uri"]]
         await call(lambda: theirs.status_favourite(status["statuses"][0]["id"]))
+        boosted = await call(lambda: theirs.status_reblog(status["statuses"][0]["id"]))
+        assert boosted["reblogged"] is True
 
         async def from_bakers() -> list[str]:
             return sorted(
@@ -169,10 +171,11 @@ async def test_a_second_instance_follows_and_favourites_and_the_first_is_notifie
                 if n["account"]["acct"] == f"bakers@{other.host}"
             )
 
-        assert await eventually(from_bakers, until=lambda k: k == ["favourite", "follow"]) == [
-            "favourite",
-            "follow",
-        ]
+        assert await eventually(
+            from_bakers, until=lambda k: k == ["favourite", "follow", "reblog"]
+        ) == ["favourite", "follow", "reblog"]
+        undone = await call(lambda: theirs.status_unreblog(status["statuses"][0]["id"]))
+        assert undone["reblogged"] is False
     notifications = await call(ours.notifications)
     favourite = next(n for n in notifications if n["type"] == "favourite")
     assert favourite["account"]["acct"] == f"bakers@{other.host}"

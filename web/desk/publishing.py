@@ -16,6 +16,8 @@ from starlette.routing import Route
 
 from accounts.sessions import Identity
 from actors.models import Actor, ActorKind
+from mail.sending import sending_status
+from mail.subscriptions import counts_by_language
 from outbox.compose import Draft, ImageUpload, KeptImage, PostError, compose
 from outbox.drafts import (
     MediaChanges,
@@ -98,6 +100,7 @@ async def dashboard(request: Request, identity: Identity) -> Response:
             else []
         )
         networks = list(await session.scalars(select(Actor).where(Actor.kind == ActorKind.network)))
+        subscribers = {a.id: await counts_by_language(session, a.id) for a in actors}
     return render(
         request,
         identity,
@@ -108,6 +111,7 @@ async def dashboard(request: Request, identity: Identity) -> Response:
             "by_id": {a.id: a for a in actors},
             "curated": [n for n in networks if identity.can_curate(n.id)],
             "kinds": [k.value for k in PostKind],
+            "subscribers": subscribers,
         },
     )
 
@@ -452,6 +456,7 @@ async def post_view(request: Request, identity: Identity) -> Response:
     async with svc.db.reader() as session:
         hosts = await delivery_status(session, post)
         actor = await session.get(Actor, post.actor_id)
+        mail_status = await sending_status(session, post)
     _ = pages(request).gettext(request)
     notice = (
         _("Deleted: a Delete is on its way to every server that had this post.")
@@ -462,7 +467,14 @@ async def post_view(request: Request, identity: Identity) -> Response:
         request,
         identity,
         "desk/post.html",
-        {"post": post, "actor": actor, "hosts": hosts, "notice": notice},
+        {
+            "post": post,
+            "actor": actor,
+            "hosts": hosts,
+            "notice": notice,
+            "mail_status": mail_status,
+            "smtp_configured": bool(svc.settings.smtp_url),
+        },
     )
 
 
