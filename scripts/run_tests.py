@@ -1,5 +1,7 @@
 """`make test`: the whole suite on SQLite (measuring coverage, which must not fall below the
-floor in `pyproject.toml`), then the storage suite again on PostgreSQL.
+floor in `pyproject.toml`) and the storage suite again on PostgreSQL, the two side by side
+(each engine's tests wait on servers and the database as much as on the CPU, so two runs at
+once take not much longer than the longer one; `--serial` runs them one after the other).
 
 Without a reachable PostgreSQL the second run is skipped with a plain message, unless CI=true,
 where a missing PostgreSQL is a failure: CI must never pass by skipping an engine.
@@ -11,6 +13,7 @@ import asyncio
 import os
 import subprocess
 import sys
+import tempfile
 
 from tests.databases import POSTGRES_URL, postgres_reachable
 
@@ -30,8 +33,35 @@ def pytest(env_overrides: dict[str, str], *args: str) -> int:
     return subprocess.call([sys.executable, "-m", "pytest", *args], env=env)  # noqa: S603
 
 
+def side_by_side(first: tuple[str, ...], second: tuple[str, ...]) -> int:
+    """Both engines at once; each run's output is shown whole when both are done."""
+    runs = []
+    with tempfile.TemporaryDirectory() as scratch:
+        for engine, args in (("sqlite", first), ("postgresql", second)):
+            log = open(os.path.join(scratch, engine), "w+b")  # noqa: SIM115 - closed below
+            process = subprocess.Popen(  # noqa: S603
+                [sys.executable, "-m", "pytest", *args],
+                env={**os.environ, "HAMBASTEGI_TEST_DATABASE": engine},
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
+            runs.append((engine, process, log))
+        statuses = []
+        for number, (engine, process, log) in enumerate(runs, start=1):
+            statuses.append(process.wait())
+            log.seek(0)
+            title = "SQLite" if engine == "sqlite" else "PostgreSQL (the tests that use storage)"
+            print(f"{BANNER}\nStorage engine {number} of 2: {title}\n{BANNER}", flush=True)
+            sys.stdout.buffer.write(log.read())
+            sys.stdout.flush()
+            log.close()
+    return next((status for status in statuses if status != 0), 0)
+
+
 def main(argv: list[str]) -> int:
     first, second = SUITES["interop" if "--interop" in argv else "all"]
+    if "--interop" not in argv and "--serial" not in argv and asyncio.run(postgres_reachable()):
+        return side_by_side(first, second)
     print(f"{BANNER}\nStorage engine 1 of 2: SQLite\n{BANNER}", flush=True)
     status = pytest({"HAMBASTEGI_TEST_DATABASE": "sqlite"}, *first)
     if status != 0:
