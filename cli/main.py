@@ -36,6 +36,7 @@ from content.images import ImageRejected
 from content.mediastore import MediaStore
 from core.config import Settings, SettingsError
 from core.sealing import SealError
+from core.uris import authority
 from federation.errors import FederationError
 from federation.keys import InvalidKey
 from hambastegi.app import create_app
@@ -49,7 +50,9 @@ from network.members import MembershipError
 from network.relays import RelayError
 from outbox.compose import PostError
 from outbox.follows import FollowError
+from outbox.moves import move_actor, set_aliases
 from outbox.profile import ProfileText, set_profile
+from outbox.reports import send_report
 from runtime.services import Services
 from storage.database import Database, DatabaseUnavailable
 
@@ -125,6 +128,18 @@ def build_parser() -> argparse.ArgumentParser:
     )
     safety.add_argument("name")
     safety.add_argument("state", choices=["on", "off"])
+    move = actor_commands.add_parser(
+        "move",
+        help="move an organisation to another account (which must list it in alsoKnownAs): "
+        "its followers' servers follow the new one",
+    )
+    move.add_argument("name")
+    move.add_argument("new_actor", help="the new account: user@server or its URL")
+    alias = actor_commands.add_parser(
+        "alias", help="set the accounts this actor was before (alsoKnownAs), to accept a move"
+    )
+    alias.add_argument("name")
+    alias.add_argument("accounts", nargs="*", help="user@server or URLs; none: clear")
     profile = actor_commands.add_parser(
         "profile",
         help="set an actor's name and description, or their translation into one language "
@@ -203,6 +218,14 @@ def build_parser() -> argparse.ArgumentParser:
             sub.add_argument("--note", default="")
     domain_commands.add_parser("list", help="blocked and allowed servers")
 
+    report = commands.add_parser(
+        "report",
+        help="report an account elsewhere (and some of its posts) to its server's moderators "
+        "(a Flag from this server, never naming you)",
+    )
+    report.add_argument("account", help="user@server, or the account's URL")
+    report.add_argument("--post", action="append", default=[], help="a post's URL (repeatable)")
+    report.add_argument("--comment", required=True, help="what is wrong, for their moderators")
     mirror = commands.add_parser(
         "mirror", help="a copy of the public site as plain files (for blocked readers)"
     )
@@ -281,6 +304,9 @@ def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
         ("actor", "list"): _actor_list,
         ("actor", "safety"): lambda svc: _actor_safety(svc, args.name, args.state == "on"),
         ("actor", "profile"): lambda svc: _actor_profile(svc, args),
+        ("actor", "move"): lambda svc: _actor_move(svc, args),
+        ("report", None): lambda svc: _report(svc, args),
+        ("actor", "alias"): lambda svc: _actor_alias(svc, args),
         ("user", "create"): lambda svc: _user_create(svc, args),
         ("user", "list"): _user_list,
         ("user", "totp"): lambda svc: _user_totp(svc, args.username),
@@ -465,6 +491,25 @@ async def _actor_safety(svc: Services, name: str, on: bool) -> int:
         actor = await get_local(session, name)
         actor.safety_profile = on
     print(f"safety profile of {actor.handle}: {'on' if on else 'off'}")
+    return 0
+
+
+async def _report(svc: Services, args: argparse.Namespace) -> int:
+    sent = await send_report(svc, args.account, args.comment, args.post)
+    names = sent.document["object"]
+    print(f"report sent to the moderators of {authority(names[0])} about {', '.join(names)}")
+    return 0
+
+
+async def _actor_move(svc: Services, args: argparse.Namespace) -> int:
+    actor = await move_actor(svc, args.name, args.new_actor)
+    print(f"{actor.handle} moved to {actor.moved_to_uri}; a Move goes to its followers' servers")
+    return 0
+
+
+async def _actor_alias(svc: Services, args: argparse.Namespace) -> int:
+    actor = await set_aliases(svc, args.name, args.accounts)
+    print(f"{actor.handle} is also known as: {', '.join(actor.also_known_as) or '(nobody)'}")
     return 0
 
 

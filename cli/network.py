@@ -22,10 +22,20 @@ from network.members import (
     set_trust,
 )
 from network.models import JoinState, RelayStyle, Trust
+from network.solidarity import solidarity_boost, take_back
 from runtime.services import Services
 
 
 def add_commands(commands: Any) -> None:
+    solidarity = commands.add_parser(
+        "boost", help="boost a public post from anywhere, in solidarity (fetched from its origin)"
+    )
+    solidarity.add_argument("network")
+    solidarity.add_argument("url", help="the post's address")
+    solidarity.add_argument("--note", default="", help="an editorial note shown with the boost")
+    unboost = commands.add_parser("unboost", help="take back the network's boost of a post")
+    unboost.add_argument("network")
+    unboost.add_argument("url")
     member = commands.add_parser("member", help="the network's members, wherever they publish")
     sub = member.add_subparsers(dest="member_command", required=True, metavar="ACTION")
     add = sub.add_parser("add", help="register a member by handle or URL; the network follows it")
@@ -106,6 +116,8 @@ def _profile_options(parser: argparse.ArgumentParser) -> None:
 
 def handlers(args: argparse.Namespace) -> dict[tuple[str, str | None], Any]:
     return {
+        ("boost", None): lambda svc: boost_command(svc, args),
+        ("unboost", None): lambda svc: unboost_command(svc, args),
         ("member", "add"): lambda svc: member_add(svc, args),
         ("member", "list"): lambda svc: member_list(svc, args),
         ("member", "remove"): lambda svc: member_remove(svc, args),
@@ -293,4 +305,16 @@ async def relay_subscribers(svc: Services) -> int:
 async def relay_decide(svc: Services, args: argparse.Namespace, *, approve: bool) -> int:
     row = await relays.decide_subscription(svc, args.subscriber, approve=approve)
     print(f"subscription {row.state}")
+    return 0
+
+
+async def boost_command(svc: Services, args: argparse.Namespace) -> int:
+    item = await solidarity_boost(svc, args.network, args.url, note=args.note, curator=None)
+    print(f"{args.network} boosted {item.object_uri} in solidarity")
+    return 0
+
+
+async def unboost_command(svc: Services, args: argparse.Namespace) -> int:
+    await take_back(svc, args.network, args.url)
+    print(f"{args.network} took back its boost of {args.url}")
     return 0

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from actors.models import Actor
+from actors.models import Actor, delivery_inbox
 from actors.software import group_aware_domains
 from content.html import html_to_text
 from core.uris import authority
@@ -140,13 +140,24 @@ async def boost(
     *,
     curator: str | None = None,
     note: str = "",
+    author: Actor | None = None,
 ) -> None:
-    member_actor = await session.scalar(
-        select(Actor).join(Member, Member.actor_id == Actor.id).where(Member.id == item.member_id)
+    """Announce the item to the network's followers and relays (and, for a post from outside
+    the network, to its author, whose server then tells them)."""
+    member_actor = (
+        await session.scalar(
+            select(Actor)
+            .join(Member, Member.actor_id == Actor.id)
+            .where(Member.id == item.member_id)
+        )
+        if item.member_id is not None
+        else author
     )
     inboxes = set(await follower_inboxes(session, network)) | set(
         await relays.relay_inboxes(session, network.id)
     )
+    if author is not None and not author.is_local:
+        inboxes.add(delivery_inbox(author.shared_inbox_uri, author.inbox_uri) or "")
     grouped: set[str] = set()
     if item.create_activity is not None:
         aware = await group_aware_domains(svc, {authority(i) for i in inboxes})

@@ -91,16 +91,19 @@ class CurationState(StrEnum):
 
 class CurationItem(Base):
     """A member's public post that reached the network, with where it came from and why it is
-    (or is not) boosted."""
+    (or is not) boosted; or a post from anywhere that a curator boosted in solidarity
+    (`source` "solidarity", no member)."""
 
     __tablename__ = "curation_items"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     network_id: Mapped[int] = mapped_column(ForeignKey("actors.id", ondelete="CASCADE"), index=True)
-    member_id: Mapped[int] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"), index=True)
+    member_id: Mapped[int | None] = mapped_column(
+        ForeignKey("members.id", ondelete="CASCADE"), index=True
+    )
     object_uri: Mapped[str] = mapped_column(String(2048), index=True)
     create_activity: Mapped[dict[str, object] | None] = mapped_column(JsonType)  # as received
-    source: Mapped[str] = mapped_column(String(20))  # local | inbox
+    source: Mapped[str] = mapped_column(String(20))  # local | inbox | solidarity
     language: Mapped[str] = mapped_column(String(35), default="")
     kind: Mapped[str] = mapped_column(String(40), default="")
     excerpt: Mapped[str] = mapped_column(Text, default="")

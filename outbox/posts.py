@@ -33,6 +33,8 @@ async def create_post(svc: Services, author: Actor, draft: Draft) -> Post:
     """Publish now, or schedule for `draft.publish_at` (invisible and unfederated until then)."""
     if author.kind not in (ActorKind.organization, ActorKind.network) or author.deleted_at:
         raise PostError(f"{author.handle} cannot publish")
+    if author.moved_to_uri:
+        raise PostError(f"{author.handle} has moved to {author.moved_to_uri}: publish there")
     composed = await compose(svc, draft)
     files = _store_images(svc, draft)
     now = svc.clock.now()

@@ -6,6 +6,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from sqlalchemy.ext.asyncio import AsyncSession
+
 from actors.directory import get_local
 from actors.models import Actor, ActorKind
 from actors.render import render_actor
@@ -69,14 +71,19 @@ async def set_profile(svc: Services, username: str, texts: Sequence[ProfileText]
             _apply(actor, text)
         actor.updated_at = svc.clock.now()
         await session.flush()
-        document = render_actor(actor)
-        update = {
-            "id": new_activity_uri(svc.uris),
-            "type": "Update",
-            "actor": actor.uri,
-            "to": [PUBLIC],
-            "object": {k: v for k, v in document.items() if k != "@context"},
-        }
-        update["@context"] = document["@context"]
-        await enqueue(session, svc, actor, update, await follower_inboxes(session, actor))
+        await send_actor_update(session, svc, actor)
     return actor
+
+
+async def send_actor_update(session: AsyncSession, svc: Services, actor: Actor) -> None:
+    """Update(Actor) to every follower's server: they refresh the profile they show."""
+    document = render_actor(actor)
+    update = {
+        "id": new_activity_uri(svc.uris),
+        "type": "Update",
+        "actor": actor.uri,
+        "to": [PUBLIC],
+        "object": {k: v for k, v in document.items() if k != "@context"},
+        "@context": document["@context"],
+    }
+    await enqueue(session, svc, actor, update, await follower_inboxes(session, actor))

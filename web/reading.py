@@ -260,6 +260,7 @@ async def network_feed(
                 CurationItem.kind,
                 CurationItem.decided_by,
                 CurationItem.note,
+                CurationItem.source,
             )
             .where(boosted)
             .order_by(CurationItem.decided_at.desc(), CurationItem.id.desc())
@@ -295,7 +296,13 @@ async def network_feed(
         if entry is None and obj is not None:
             entry = remote_entry(obj, actors[obj.actor_id], kind=item.kind or None)
         if entry is not None:
-            entry.provenance = "curator" if item.decided_by else "rules"
+            entry.provenance = (
+                "solidarity"
+                if item.source == "solidarity"
+                else "curator"
+                if item.decided_by
+                else "rules"
+            )
             entry.provenance_note = item.note
             entries.append(entry)
     return entries, total

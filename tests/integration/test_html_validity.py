@@ -26,6 +26,8 @@ PUBLIC = [
     "/@oil_workers",
     "/actors/solidarity",
     "/desk/login",
+    "/mirrors",
+    "/subscribe/oil_workers",
 ]
 DESK = [
     "/desk",
@@ -38,6 +40,10 @@ DESK = [
     "/desk/curation",
     "/desk/members",
     "/desk/moderation",
+    "/desk/drafts",
+    "/desk/apps",
+    "/desk/profile/oil_workers",
+    "/desk/solidarity",
 ]
 
 
@@ -58,6 +64,16 @@ async def collect(s: Site, out: Path) -> list[Path]:
         files.append(_save(out, f"desk{path}", response.text))
         post_page = await s.http.get(f"/desk/posts/{s.posts['strike'].public_id}")
     files.append(_save(out, "desk-post", post_page.text))
+    app = await s.http.post(
+        "/api/v1/apps",
+        data={"client_name": "An app", "redirect_uris": "http://127.0.0.1:9/cb", "scopes": "read"},
+    )
+    consent = await s.http.get(
+        f"/desk/oauth/authorize?response_type=code&client_id={app.json()['client_id']}"
+        "&redirect_uri=http://127.0.0.1:9/cb&scope=read"
+    )
+    assert consent.status_code == 200
+    files.append(_save(out, "desk-consent", consent.text))
     return files
 
 

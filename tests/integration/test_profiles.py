@@ -144,3 +144,43 @@ async def test_an_empty_translation_is_removed_and_a_bad_language_refused(s: Sit
         union = await session.get(Actor, s.union.id)
     assert union is not None
     assert union.translations == {}
+
+
+async def test_a_move_needs_confirming_and_a_target_that_names_us(s: Site) -> None:
+    await log_in(s, "editor")
+    token = await csrf(s, "/desk/profile/oil_workers")
+
+    unconfirmed = await s.http.post(
+        "/desk/profile/oil_workers",
+        data={"csrf": token, "action": "move", "target": "teachers@127.0.0.1:8700"},
+        headers={"Origin": s.instance.base_url},
+    )
+    not_named = await s.http.post(
+        "/desk/profile/oil_workers",
+        data={"csrf": token, "action": "move", "target": s.teachers.uri, "confirm": "yes"},
+        headers={"Origin": s.instance.base_url},
+    )
+
+    assert unconfirmed.status_code == 400
+    assert "confirm" in unconfirmed.text
+    assert not_named.status_code == 400
+    assert "alsoKnownAs" in not_named.text
+    async with s.instance.svc.db.reader() as session:
+        union = await session.get(Actor, s.union.id)
+    assert union is not None
+    assert union.moved_to_uri is None
+
+
+async def test_a_report_that_cannot_be_sent_says_why_inside_the_desk(s: Site) -> None:
+    await log_in(s, "admin")
+    token = await csrf(s, "/desk/moderation")
+
+    refused = await s.http.post(
+        "/desk/moderation/report",
+        data={"csrf": token, "account": s.union.uri, "comment": "x"},
+        headers={"Origin": s.instance.base_url},
+    )
+
+    assert refused.status_code == 400
+    assert "on this server" in refused.text
+    assert "Moderation" in refused.text  # still in the desk

@@ -1,5 +1,5 @@
 """Desk: follower requests (approve, reject, remove), and moderation for admins: blocked servers,
-allowlist mode, and reports received from other servers."""
+allowlist mode, reports received from other servers, and reports sent to them."""
 
 from __future__ import annotations
 
@@ -11,13 +11,18 @@ from starlette.routing import Route
 from accounts.sessions import Identity
 from actors.domains import forget_rules, list_policies, remove_policy, set_policy
 from actors.models import Actor, DomainPolicyKind, Follow, FollowState
+from actors.resolver import ResolveError
+from federation.errors import FederationError
 from inbox.models import Report
 from outbox.blocks import block_domain
+from outbox.compose import PostError
 from outbox.follows import accept_follow, list_followers, reject_follow
+from outbox.reports import send_report
 from runtime.services import services
 from storage.meta import get_meta, set_meta
 from web.desk.common import Forbidden, desk_view, done, field_text, form_of, render
 from web.desk.publishing import editable_actors
+from web.pages import pages
 
 
 async def followers_view(request: Request, identity: Identity) -> Response:
@@ -52,9 +57,12 @@ def _admin(identity: Identity) -> None:
         raise Forbidden("Only admins moderate the server.")
 
 
-async def moderation_view(request: Request, identity: Identity) -> Response:
+async def moderation_view(
+    request: Request, identity: Identity, *, errors: list[str] | None = None, status: int = 200
+) -> Response:
     _admin(identity)
     svc = services(request)
+    _ = pages(request).gettext(request)
     async with svc.db.reader() as session:
         policies = await list_policies(session)
         allowlist = (await get_meta(session, "allowlist_mode")) or (
@@ -75,7 +83,12 @@ async def moderation_view(request: Request, identity: Identity) -> Response:
             "policies": policies,
             "allowlist": allowlist == "on",
             "reports": reports,
+            "errors": errors or [],
+            "notice": _("Report sent to that server's moderators, from this server (not you).")
+            if request.query_params.get("reported")
+            else "",
         },
+        status_code=status,
     )
 
 
@@ -120,6 +133,20 @@ async def report_view(request: Request, identity: Identity) -> Response:
     return done("/desk/moderation")
 
 
+async def report_out_view(request: Request, identity: Identity) -> Response:
+    """Report an account elsewhere to its server's moderators (a Flag from the instance)."""
+    _admin(identity)
+    form = form_of(request)
+    posts = field_text(form, "posts").split()
+    try:
+        await send_report(
+            services(request), field_text(form, "account"), field_text(form, "comment"), posts
+        )
+    except (PostError, ResolveError, FederationError) as exc:
+        return await moderation_view(request, identity, errors=[str(exc)], status=400)
+    return done("/desk/moderation?reported=1")
+
+
 routes = [
     Route("/desk/followers", desk_view(followers_view)),
     Route(
@@ -130,4 +157,5 @@ routes = [
     Route("/desk/moderation", desk_view(moderation_view)),
     Route("/desk/moderation/domains", desk_view(domain_view), methods=["POST"]),
     Route("/desk/moderation/reports/{report_id:int}", desk_view(report_view), methods=["POST"]),
+    Route("/desk/moderation/report", desk_view(report_out_view), methods=["POST"]),
 ]

@@ -10,6 +10,7 @@ from starlette.routing import Route
 from accounts.sessions import Identity
 from actors.models import Actor, ActorKind
 from actors.resolver import ResolveError
+from federation.errors import FederationError
 from network import booster
 from network.members import (
     MembershipError,
@@ -19,6 +20,7 @@ from network.members import (
     reject_join,
 )
 from network.models import CurationItem, JoinRequest, JoinState, Trust
+from network.solidarity import fetch_post, solidarity_boost, solidarity_items, take_back
 from outbox.vocabulary import SECTOR_NAMES
 from runtime.services import services
 from web import reading
@@ -45,6 +47,8 @@ NOTICES = {
     "rejected": _("Rejected: the network will not boost this post."),
     "approved": _("Approved: they are a member now, and the network follows them."),
     "declined": _("Declined: the application is closed."),
+    "solidarity": _("Boosted in solidarity: the network's followers and the post's author see it."),
+    "undone": _("Boost taken back: an Undo went wherever the boost had gone."),
 }
 
 
@@ -165,7 +169,60 @@ async def join_decide_view(request: Request, identity: Identity) -> Response:
     return done(f"/desk/members?decided={'approved' if approving else 'declined'}")
 
 
+async def solidarity_view(request: Request, identity: Identity) -> Response:
+    """Boost any public post on the fediverse in solidarity: paste its address, see it as
+    fetched from its origin, add a note, boost; or take a boost back."""
+    networks = await _networks(request, identity)
+    if not networks:
+        raise Forbidden("You are not a curator of any network.")
+    svc = services(request)
+    errors: list[str] = []
+    preview = None
+    values = {"url": "", "note": "", "network": networks[0].username}
+    if request.method == "POST":
+        form = form_of(request)
+        values = {name: field_text(form, name) for name in ("url", "note", "network")}
+        network = next((n for n in networks if n.username == values["network"]), None)
+        if network is None:
+            raise Forbidden("You are not a curator of that network.")
+        action = field_text(form, "action")
+        try:
+            if action == "boost":
+                await solidarity_boost(
+                    svc, network.username, values["url"], note=values["note"],
+                    curator=identity.username,
+                )  # fmt: skip
+                return done("/desk/solidarity?decided=solidarity")
+            if action == "undo":
+                await take_back(svc, network.username, values["url"])
+                return done("/desk/solidarity?decided=undone")
+            kept, author = await fetch_post(svc, values["url"])
+            preview = reading.remote_entry(kept, author, kind=None)
+        except (booster.CurationError, ResolveError, FederationError) as exc:
+            errors = [str(exc)]
+    boosted = {n.id: await solidarity_items(svc, n.id) for n in networks}
+    async with svc.db.reader() as session:
+        uris = [item.object_uri for items in boosted.values() for item in items]
+        posts = await reading.remote_entries(session, uris)
+    return render(
+        request,
+        identity,
+        "desk/solidarity.html",
+        {
+            "networks": networks,
+            "boosted": boosted,
+            "posts": posts,
+            "values": values,
+            "preview": preview,
+            "errors": errors,
+            "notice": _notice(request),
+        },
+        status_code=400 if errors else 200,
+    )
+
+
 routes = [
+    Route("/desk/solidarity", desk_view(solidarity_view), methods=["GET", "POST"]),
     Route("/desk/curation", desk_view(curation_view)),
     Route("/desk/curation/{item_id:int}/{decision:str}", desk_view(decide_view), methods=["POST"]),
     Route("/desk/members", desk_view(members_view)),

@@ -10,9 +10,12 @@ from starlette.routing import Route
 from accounts.sessions import Identity
 from actors.directory import find_local
 from actors.models import Actor, ActorKind
+from actors.resolver import ResolveError
 from content.html import html_to_text
 from content.i18n import INTERFACE_LANGUAGES
+from federation.errors import FederationError
 from outbox.compose import PostError
+from outbox.moves import move_actor, set_aliases
 from outbox.profile import ProfileText, set_profile
 from runtime.services import services
 from web.desk.common import Forbidden, desk_view, done, field_text, form_of, render
@@ -49,7 +52,20 @@ async def profile_view(request: Request, identity: Identity) -> Response:
     others = [code for code in INTERFACE_LANGUAGES if code != _base(actor.language or "")]
     values = _values(actor)
     errors: list[str] = []
-    if request.method == "POST":
+    if request.method == "POST" and field_text(form_of(request), "action") in ("move", "aliases"):
+        form = form_of(request)
+        try:
+            if field_text(form, "action") == "move":
+                if field_text(form, "confirm") != "yes":
+                    raise PostError("Tick the box to confirm the move: it cannot be undone here.")
+                await move_actor(services(request), actor.username, field_text(form, "target"))
+                return done(f"/desk/profile/{actor.username}?moved=1")
+            accounts = field_text(form, "aliases").split()
+            await set_aliases(services(request), actor.username, accounts)
+            return done(f"/desk/profile/{actor.username}?saved=1")
+        except (PostError, ResolveError, FederationError) as exc:
+            errors = [str(exc)]
+    elif request.method == "POST":
         form = form_of(request)
         values = {k: str(v) for k, v in form.items() if isinstance(v, str)}
         texts = [ProfileText(field_text(form, "name"), field_text(form, "summary"))]
@@ -73,6 +89,8 @@ async def profile_view(request: Request, identity: Identity) -> Response:
             "errors": errors,
             "notice": _("Saved. Followers' servers are told of the change.")
             if request.query_params.get("saved")
+            else _("Moved: a Move went to every follower's server; they follow the new account.")
+            if request.query_params.get("moved")
             else "",
         },
         status_code=400 if errors else 200,
