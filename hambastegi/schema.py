@@ -9,7 +9,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from storage.database import Database
 
-HEAD_REVISION = "0014"
+HEAD_REVISION = "0015"
 
 
 class SchemaOutOfDate(Exception):

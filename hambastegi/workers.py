@@ -11,6 +11,7 @@ from hambastegi.wiring import inbox_handlers, inbox_hooks
 from inbox.worker import InboxWorker
 from mail.sending import MailWorker
 from outbox.posts import publish_due
+from outbox.reminders import send_reminders
 from outbox.worker import DeliveryWorker
 from runtime.services import Services
 from storage.meta import set_meta
@@ -22,13 +23,25 @@ def inbox_worker(svc: Services) -> InboxWorker:
     return InboxWorker(svc, inbox_handlers(), inbox_hooks())
 
 
+REMINDER_SECONDS = 60.0  # how often meetings are looked at for reminders
+
+
 async def run_scheduler(svc: Services, stop: asyncio.Event) -> None:
-    """Publish scheduled posts when their time comes (also those due while we were down)."""
+    """Publish scheduled posts when their time comes (also those due while we were down), and
+    remind followers of meetings."""
+    reminded_at = -REMINDER_SECONDS
+    loop = asyncio.get_running_loop()
     while not stop.is_set():
         try:
             await publish_due(svc)
         except Exception:
             log.exception("publishing scheduled posts failed; will retry")
+        if loop.time() - reminded_at >= REMINDER_SECONDS:
+            reminded_at = loop.time()
+            try:
+                await send_reminders(svc)
+            except Exception:
+                log.exception("sending event reminders failed; will retry")
         try:
             async with asyncio.timeout(max(svc.settings.poll_seconds, 0.05)):
                 await stop.wait()

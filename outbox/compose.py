@@ -134,8 +134,9 @@ async def compose(svc: Services, draft: Draft) -> Composed:
         kind_tags = ["FreeThem", _tag_of(fields_html.country_name(details.country, "en"))]
         title = title or details.person
     elif isinstance(details, EventDetails):
-        before = fields_html.event_html(details, language, gettext)
-        summary = fields_html.event_summary(details, language, gettext)
+        now = svc.clock.now()
+        before = fields_html.event_html(details, language, gettext, now)
+        summary = fields_html.event_summary(details, language, gettext, now)
     content = sanitise_html(before + rendered.html + after).strip()
     if draft.kind == PostKind.article:
         summary = _teaser(summary or html_to_text(rendered.html))

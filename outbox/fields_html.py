@@ -4,6 +4,7 @@ only `content`) gets the whole strike report or campaign, and an event's `summar
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import date, datetime
 from html import escape
 from zoneinfo import ZoneInfo
@@ -14,6 +15,7 @@ from babel.numbers import format_decimal
 
 from content.i18n import babel_locale
 from outbox.kinds import CampaignDetails, EventDetails, StrikeDetails
+from outbox.recurrence import occurrences, upcoming
 from outbox.vocabulary import CAMPAIGN_STATUS, SECTOR_NAMES, STRIKE_STATUS
 
 Gettext = Callable[[str], str]
@@ -112,8 +114,42 @@ def campaign_actions_html(d: CampaignDetails, gettext: Gettext) -> str:
     return "".join(parts)
 
 
-def event_when(d: EventDetails, language: str) -> str:
-    """`Tuesday 2 June 2026, 18:00–20:00 (Europe/Stockholm, UTC+02:00)` in the post's language."""
+def next_occurrence(d: EventDetails, now: datetime) -> EventDetails | None:
+    """The event as its next occurrence (not cancelled) still to come, or None: for a
+    repeating event, what a reader wants to know first."""
+    found = upcoming(
+        occurrences(
+            starts_at=d.starts_at,
+            ends_at=d.ends_at,
+            timezone=d.timezone,
+            recurrence=d.recurrence,
+            exceptions=d.exceptions,
+            cancelled=d.cancelled,
+            moved=d.moved,
+        ),
+        now,
+        limit=60,
+    )
+    for occurrence in found:
+        if not occurrence.cancelled:
+            return replace(
+                d,
+                starts_at=occurrence.starts.isoformat(),
+                ends_at=occurrence.ends.isoformat() if occurrence.ends else None,
+            )
+    return None
+
+
+def event_when(
+    d: EventDetails, language: str, gettext: Gettext | None = None, now: datetime | None = None
+) -> str:
+    """`Tuesday 2 June 2026, 18:00–20:00 (Europe/Stockholm, UTC+02:00)` in the post's language;
+    for a repeating event, its next occurrence, said to repeat."""
+    if d.recurrence and now is not None and gettext is not None:
+        following = next_occurrence(d, now)
+        if following is None:
+            return gettext("Repeating; no meeting is left to come")
+        return gettext("Repeats; next: %(when)s") % {"when": event_when(following, language)}
     locale = babel_locale(language)
     zone = ZoneInfo(d.timezone)
     starts = datetime.fromisoformat(d.starts_at).astimezone(zone)
@@ -133,17 +169,21 @@ def _day_and_time(moment: datetime, zone: ZoneInfo, locale: Locale) -> str:
     return f"{day}, {format_time(moment, 'short', tzinfo=zone, locale=locale)}"
 
 
-def event_summary(d: EventDetails, language: str, gettext: Gettext) -> str:
+def event_summary(
+    d: EventDetails, language: str, gettext: Gettext, now: datetime | None = None
+) -> str:
     """What Mastodon shows of an Event besides its title: when, where, and the link."""
     places = [d.location] if d.location else []
     if d.online_url:
         places.append(f"{gettext('Online')}: {d.online_url}")
-    return " · ".join([event_when(d, language), *places])
+    return " · ".join([event_when(d, language, gettext, now), *places])
 
 
-def event_html(d: EventDetails, language: str, gettext: Gettext) -> str:
+def event_html(
+    d: EventDetails, language: str, gettext: Gettext, now: datetime | None = None
+) -> str:
     rows = [
-        _row(gettext("When"), escape(event_when(d, language))),
+        _row(gettext("When"), escape(event_when(d, language, gettext, now))),
         _row(gettext("Where"), escape(d.location)),
     ]
     if d.online_url:

@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from babel import Locale
 
 from federation.documents import is_http_uri
+from outbox.recurrence import RecurrenceError, check_dates, parse_rule
 from outbox.vocabulary import SECTORS, CampaignStatus, StrikeStatus
 
 
@@ -57,11 +58,16 @@ class StrikeDetails:
 
 @dataclass(frozen=True)
 class EventDetails:
-    starts_at: str  # ISO datetime with offset
+    starts_at: str  # ISO datetime with offset (the first occurrence)
     ends_at: str | None
     timezone: str  # IANA name
     location: str
     online_url: str | None
+    recurrence: str = ""  # RFC 5545 RRULE, e.g. FREQ=MONTHLY;BYDAY=1TU ("" : once)
+    exceptions: list[str] = field(default_factory=list)  # days left out (YYYY-MM-DD)
+    cancelled: list[str] = field(default_factory=list)  # days whose meeting is cancelled
+    moved: dict[str, str] = field(default_factory=dict)  # day -> new local start
+    reminder_hours: int = 0  # a reminder this long before each occurrence (0: none)
 
 
 @dataclass(frozen=True)
@@ -162,12 +168,39 @@ def _event(raw: Mapping[str, Any]) -> EventDetails:
     location = _text(raw, "location")
     if not location and not online:
         raise DetailsError("an event needs a location or an online_url")
+    recurrence = _text(raw, "recurrence").upper()
+    try:
+        exceptions = check_dates(_text_list(raw, "exceptions"), "exceptions")
+        cancelled = check_dates(_text_list(raw, "cancelled"), "cancelled")
+        moved_raw = raw.get("moved") or {}
+        if not isinstance(moved_raw, Mapping):
+            raise DetailsError("moved must map a day (YYYY-MM-DD) to a new start")
+        moved = {}
+        for day, new_start in moved_raw.items():
+            [checked] = check_dates([str(day)], "moved")
+            moment = _datetime({"moved": new_start}, "moved", zone, required=True)
+            if moment is not None:
+                moved[checked] = moment.replace(tzinfo=None).isoformat(timespec="minutes")
+        if recurrence and starts is not None:
+            parse_rule(recurrence, starts)
+    except RecurrenceError as exc:
+        raise DetailsError(str(exc)) from exc
+    hours = raw.get("reminder_hours") or 0
+    if isinstance(hours, str):
+        hours = int(hours) if hours.strip().isdigit() else -1
+    if not isinstance(hours, int) or isinstance(hours, bool) or not 0 <= hours <= 24 * 14:
+        raise DetailsError("reminder_hours must be a whole number of hours, 0 to 336")
     return EventDetails(
         starts_at=starts.isoformat() if starts else "",
         ends_at=ends.isoformat() if ends else None,
         timezone=zone_name,
         location=location,
         online_url=str(online) if online else None,
+        recurrence=recurrence,
+        exceptions=exceptions,
+        cancelled=cancelled,
+        moved=moved,
+        reminder_hours=hours,
     )
 
 

@@ -186,3 +186,17 @@ class SavedDraft(Base):
     media: Mapped[list[dict[str, Any]]] = mapped_column(JsonType, default=list)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+
+
+class EventReminder(Base):
+    """A reminder sent for one occurrence of an event (a reply in its thread): one per
+    occurrence, however often the scheduler looks."""
+
+    __tablename__ = "event_reminders"
+    __table_args__ = (UniqueConstraint("post_id", "occurrence"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    post_id: Mapped[int] = mapped_column(ForeignKey("posts.id", ondelete="CASCADE"), index=True)
+    occurrence: Mapped[datetime] = mapped_column(UTCDateTime)
+    reply_post_id: Mapped[int | None] = mapped_column(ForeignKey("posts.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)

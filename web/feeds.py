@@ -3,7 +3,8 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from outbox.kinds import EventDetails
@@ -79,6 +80,42 @@ def _entry_languages(atom: bytes, entries: list[Entry]) -> bytes:
     return body
 
 
+def _repeats(
+    calendar: Any, event: Any, details: EventDetails, entry: Entry, zone: ZoneInfo
+) -> None:
+    """RRULE and EXDATE on the event; a cancelled or moved occurrence as its own VEVENT with
+    a RECURRENCE-ID (RFC 5545 §3.8.4.4), as calendar apps expect."""
+    from icalendar import Event, vRecur  # noqa: PLC0415
+
+    first = datetime.fromisoformat(details.starts_at).astimezone(zone)
+    event.add("rrule", vRecur.from_ical(details.recurrence))
+    for day in details.exceptions:
+        event.add("exdate", datetime.combine(date.fromisoformat(day), first.timetz()))
+    length = (
+        datetime.fromisoformat(details.ends_at).astimezone(zone) - first
+        if details.ends_at
+        else None
+    )
+    for day in sorted({*details.cancelled, *details.moved}):
+        original = datetime.combine(date.fromisoformat(day), first.timetz())
+        single = Event()
+        single.add("uid", entry.url)
+        single.add("recurrence-id", original)
+        single.add("summary", entry.title)
+        single.add("dtstamp", entry.published or datetime.now(UTC))
+        starts = (
+            datetime.fromisoformat(details.moved[day]).replace(tzinfo=zone)
+            if day in details.moved
+            else original
+        )
+        single.add("dtstart", starts)
+        if length is not None:
+            single.add("dtend", starts + length)
+        if day in details.cancelled:
+            single.add("status", "CANCELLED")
+        calendar.add_component(single)
+
+
 def render_calendar(entries: list[Entry], *, name: str) -> bytes:
     # icalendar (and dateutil) load when the first calendar is asked for.
     from icalendar import Calendar, Event  # noqa: PLC0415
@@ -105,6 +142,8 @@ def render_calendar(entries: list[Entry], *, name: str) -> bytes:
         event.add("url", entry.url)
         event.add("description", entry.excerpt)
         calendar.add_component(event)
+        if details.recurrence:
+            _repeats(calendar, event, details, entry, zone)
     calendar.add_missing_timezones()  # RFC 5545 §3.6.5: a VTIMEZONE for every TZID used
     ical: bytes = calendar.to_ical()
     return ical

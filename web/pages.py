@@ -14,9 +14,10 @@ from actors.models import Actor, ActorKind, Follow, FollowState
 from content.html import html_to_text
 from content.mediastore import MediaStore
 from inbox.models import RemoteObject
-from outbox.kinds import CampaignDetails, details_from_json
+from outbox.kinds import CampaignDetails, EventDetails, details_from_json
 from outbox.models import Post, PostRevision, PostState, Visibility
 from outbox.queries import related_of
+from outbox.recurrence import Occurrence, occurrences, upcoming
 from outbox.vocabulary import CAMPAIGN_STATUS, SECTOR_NAMES, STRIKE_STATUS
 from runtime.services import services
 from web import reading
@@ -113,6 +114,21 @@ async def post_page(request: Request) -> Response:
             )
         )
     details = details_from_json(post.kind, post.details)
+    dates: list[Occurrence] = []
+    if isinstance(details, EventDetails) and details.recurrence:
+        dates = upcoming(
+            occurrences(
+                starts_at=details.starts_at,
+                ends_at=details.ends_at,
+                timezone=details.timezone,
+                recurrence=details.recurrence,
+                exceptions=details.exceptions,
+                cancelled=details.cancelled,
+                moved=details.moved,
+            ),
+            svc.clock.now(),
+            limit=6,
+        )
     timeline: list[tuple[str, str]] = []
     days = None
     if isinstance(details, CampaignDetails):
@@ -146,6 +162,7 @@ async def post_page(request: Request) -> Response:
             "replies": replies,
             "excerpt": (post.summary or html_to_text(post.body_html or post.content_html))[:200],
             "timeline": timeline,
+            "occurrences": dates,
             "days_in_prison": days,
             "strike_statuses": STRIKE_STATUS,
             "campaign_statuses": CAMPAIGN_STATUS,

@@ -8,7 +8,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
-from sqlalchemy import ColumnElement, and_, func, select
+from sqlalchemy import ColumnElement, and_, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from actors.models import Actor, ActorKind
@@ -17,7 +17,8 @@ from content.html import html_to_text
 from inbox.models import RemoteObject
 from network.members import list_members
 from network.models import CurationItem, CurationState, Member
-from outbox.kinds import PostKind, details_from_json
+from outbox.fields_html import next_occurrence
+from outbox.kinds import EventDetails, PostKind, details_from_json
 from outbox.models import Attachment, Post, PostState, PostTag, Visibility
 from storage.search import search_posts
 
@@ -382,20 +383,46 @@ EVENTS_PER_PAGE = 50
 
 
 async def upcoming_events(
-    session: AsyncSession, now: datetime, media_url: MediaUrl, *, page: int = 1
+    session: AsyncSession,
+    now: datetime,
+    media_url: MediaUrl,
+    *,
+    page: int = 1,
+    as_next: bool = True,
 ) -> list[Entry]:
-    """Events not yet over, soonest first (one page of them)."""
+    """Events not yet over, soonest first (one page of them); a repeating event shows its next
+    occurrence."""
     ends = func.coalesce(Post.details["ends_at"].as_string(), Post.details["starts_at"].as_string())
+    repeats = func.coalesce(Post.details["recurrence"].as_string(), "") != ""
     events = list(
         await session.scalars(
             select(Post)
-            .where(*_listed(), Post.kind == PostKind.event, ends >= now.isoformat()[:16])
+            .where(
+                *_listed(), Post.kind == PostKind.event, or_(repeats, ends >= now.isoformat()[:16])
+            )
             .order_by(Post.details["starts_at"].as_string(), Post.id)
             .offset((page - 1) * EVENTS_PER_PAGE)
             .limit(EVENTS_PER_PAGE)
         )
     )
-    return await entries_for_posts(session, events, media_url)
+    entries = await entries_for_posts(session, events, media_url)
+    shown = []
+    for entry in entries:
+        details = entry.details
+        if isinstance(details, EventDetails) and details.recurrence:
+            following = next_occurrence(details, now)
+            if following is None:
+                continue  # every meeting of it is over
+            entry.details = following
+        shown.append(entry)
+    return sorted(
+        shown,
+        key=lambda e: (
+            datetime.fromisoformat(e.details.starts_at)
+            if isinstance(e.details, EventDetails)
+            else now
+        ),
+    )
 
 
 def days_in_prison(arrested_on: str | None, released_on: str | None, today: date) -> int | None:

@@ -400,7 +400,9 @@ async def feed(request: Request) -> Response:
 async def events_calendar(request: Request) -> Response:
     svc = services(request)
     async with svc.db.reader() as session:
-        entries = await reading.upcoming_events(session, svc.clock.now(), svc.uris.media)
+        entries = await reading.upcoming_events(
+            session, svc.clock.now(), svc.uris.media, page=1, as_next=False
+        )
     body = render_calendar(entries, name=f"{svc.settings.instance_name} events")
     return Response(
         body,

@@ -38,7 +38,7 @@ from web.desk.common import Forbidden, desk_view, done, field_text, form_of, ren
 from web.pages import pages
 from web.site import country_names_for
 
-LIST_FIELDS = {"demands", "sources", "charges"}
+LIST_FIELDS = {"demands", "sources", "charges", "exceptions", "cancelled"}
 KIND_FIELDS = {
     "strike": (
         "country",
@@ -53,7 +53,18 @@ KIND_FIELDS = {
         "demands",
         "sources",
     ),
-    "event": ("starts_at", "ends_at", "timezone", "location", "online_url"),
+    "event": (
+        "starts_at",
+        "ends_at",
+        "timezone",
+        "location",
+        "online_url",
+        "recurrence",
+        "exceptions",
+        "cancelled",
+        "moved",
+        "reminder_hours",
+    ),
     "campaign": (
         "person",
         "country",
@@ -131,7 +142,14 @@ def _parse_details(form: FormData, kind: str) -> dict[str, Any]:
                 if line.strip():
                     actions.append({"label": label.strip() or url.strip(), "url": url.strip()})
             details[name] = actions
-        elif name == "workers":
+        elif name == "moved":
+            moves = {}
+            for line in value.splitlines():
+                day, _sep, new_start = line.partition("|")
+                if line.strip():
+                    moves[day.strip()] = new_start.strip()
+            details[name] = moves
+        elif name == "reminder_hours" or name == "workers":
             details[name] = int(value) if value.isascii() and value.isdigit() else value
         else:
             details[name] = value
@@ -184,6 +202,8 @@ def details_to_form(details: dict[str, Any]) -> dict[str, str]:
     for name, value in details.items():
         if name == "actions":
             values[f"d_{name}"] = "\n".join(f"{a['label']} | {a['url']}" for a in value)
+        elif name == "moved":
+            values[f"d_{name}"] = "\n".join(f"{day} | {start}" for day, start in value.items())
         elif isinstance(value, list):
             values[f"d_{name}"] = "\n".join(value)
         else:
