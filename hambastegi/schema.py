@@ -9,7 +9,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from storage.database import Database
 
-HEAD_REVISION = "0015"
+HEAD_REVISION = "0016"
 
 
 class SchemaOutOfDate(Exception):

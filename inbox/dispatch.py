@@ -17,6 +17,7 @@ from inbox.handlers import (
     follow,
     interactions,
     move,
+    participation,
     undo,
     update,
 )
@@ -34,6 +35,7 @@ def undo_handlers() -> dict[str, undo.UndoHandler]:
         "Follow": undo.undo_follow,
         "Like": interactions.undo_interaction,
         "Announce": interactions.undo_interaction,
+        "Join": participation.undo_join,
     }
 
 
@@ -52,6 +54,8 @@ def routing_table() -> dict[str, Handler]:
         "Like": interactions.handle_like,
         "Flag": flag.handle_flag,
         "Move": move.handle_move,
+        "Join": participation.handle_join,
+        "Leave": participation.handle_leave,
     }
 
 

@@ -68,6 +68,9 @@ class EventDetails:
     cancelled: list[str] = field(default_factory=list)  # days whose meeting is cancelled
     moved: dict[str, str] = field(default_factory=dict)  # day -> new local start
     reminder_hours: int = 0  # a reminder this long before each occurrence (0: none)
+    capacity: int = 0  # places (0: no limit); past it, a waiting list
+    approval: bool = False  # an editor approves each participant
+    participants_public: bool = False  # show who attends (never by default)
 
 
 @dataclass(frozen=True)
@@ -201,7 +204,28 @@ def _event(raw: Mapping[str, Any]) -> EventDetails:
         cancelled=cancelled,
         moved=moved,
         reminder_hours=hours,
+        capacity=_count(raw, "capacity"),
+        approval=_flag(raw, "approval"),
+        participants_public=_flag(raw, "participants_public"),
     )
+
+
+def _count(raw: Mapping[str, Any], name: str) -> int:
+    value = raw.get(name) or 0
+    if isinstance(value, str):
+        value = int(value) if value.strip().isdigit() else -1
+    if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value <= 1_000_000:
+        raise DetailsError(f"{name} must be a whole number (0: no limit)")
+    return value
+
+
+def _flag(raw: Mapping[str, Any], name: str) -> bool:
+    value = raw.get(name, False)
+    if isinstance(value, str):
+        return value.strip().lower() in {"on", "true", "yes", "1"}
+    if not isinstance(value, bool):
+        raise DetailsError(f"{name} must be true or false")
+    return value
 
 
 def _campaign(raw: Mapping[str, Any]) -> CampaignDetails:

@@ -200,3 +200,25 @@ class EventReminder(Base):
     occurrence: Mapped[datetime] = mapped_column(UTCDateTime)
     reply_post_id: Mapped[int | None] = mapped_column(ForeignKey("posts.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class ParticipantState(StrEnum):
+    accepted = "accepted"  # attends (an Accept went back)
+    pending = "pending"  # the event needs approval: an editor decides
+    waiting = "waiting"  # the event is full: on the waiting list, in order
+
+
+class EventParticipant(Base):
+    """Someone who said they will attend one of our events (a `Join`, as Mobilizon and Gancio
+    send it). Who attends is shown to the organisation's editors; to the public only the counts,
+    unless the event says otherwise."""
+
+    __tablename__ = "event_participants"
+    __table_args__ = (UniqueConstraint("post_id", "actor_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    post_id: Mapped[int] = mapped_column(ForeignKey("posts.id", ondelete="CASCADE"), index=True)
+    actor_id: Mapped[int] = mapped_column(ForeignKey("actors.id", ondelete="CASCADE"), index=True)
+    state: Mapped[ParticipantState] = mapped_column(EnumText(ParticipantState, 20))
+    join_activity: Mapped[dict[str, Any]] = mapped_column(JsonType, default=dict)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -20,7 +20,9 @@ from outbox.addressing import is_listed
 from outbox.compose import Composed, Draft, KeptImage, PostError, compose
 from outbox.enqueue import enqueue, new_activity_uri
 from outbox.follows import follower_inboxes
+from outbox.kinds import PostKind
 from outbox.models import Attachment, Post, PostRevision, PostState, PostTag, Visibility
+from outbox.participation import participant_inboxes
 from outbox.queries import find_post, previous_recipients, related_of
 from outbox.render import render_object, render_tombstone, wrap
 from runtime.services import Services
@@ -298,6 +300,8 @@ async def _audience_inboxes(session: AsyncSession, post: Post, author: Actor) ->
             select(Actor.shared_inbox_uri, Actor.inbox_uri).where(Actor.uri.in_(mentioned))
         )
         inboxes |= {target for shared, inbox in rows if (target := delivery_inbox(shared, inbox))}
+    if post.kind == PostKind.event:  # participants hear of changes, followers or not
+        inboxes |= set(await participant_inboxes(session, post.id))
     return sorted(inboxes)
 
 

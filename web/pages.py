@@ -14,6 +14,7 @@ from actors.models import Actor, ActorKind, Follow, FollowState
 from content.html import html_to_text
 from content.mediastore import MediaStore
 from inbox.models import RemoteObject
+from outbox import participation
 from outbox.kinds import CampaignDetails, EventDetails, details_from_json
 from outbox.models import Post, PostRevision, PostState, Visibility
 from outbox.queries import related_of
@@ -129,6 +130,17 @@ async def post_page(request: Request) -> Response:
             svc.clock.now(),
             limit=6,
         )
+    attending: dict[str, int] = {}
+    attendees: list[Actor] = []
+    if isinstance(details, EventDetails):
+        async with svc.db.reader() as session:
+            attending = await participation.counts(session, post.id)
+            if details.participants_public:
+                attendees = [
+                    a
+                    for p, a in await participation.participants(session, post.id)
+                    if p.state == "accepted"
+                ]
     timeline: list[tuple[str, str]] = []
     days = None
     if isinstance(details, CampaignDetails):
@@ -163,6 +175,8 @@ async def post_page(request: Request) -> Response:
             "excerpt": (post.summary or html_to_text(post.body_html or post.content_html))[:200],
             "timeline": timeline,
             "occurrences": dates,
+            "attending": attending,
+            "attendees": attendees,
             "days_in_prison": days,
             "strike_statuses": STRIKE_STATUS,
             "campaign_statuses": CAMPAIGN_STATUS,

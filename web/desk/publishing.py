@@ -18,6 +18,7 @@ from accounts.sessions import Identity
 from actors.models import Actor, ActorKind
 from mail.sending import sending_status
 from mail.subscriptions import counts_by_language
+from outbox import participation
 from outbox.compose import Draft, ImageUpload, KeptImage, PostError, compose
 from outbox.drafts import (
     MediaChanges,
@@ -29,7 +30,7 @@ from outbox.drafts import (
     title_of,
 )
 from outbox.kinds import PostKind
-from outbox.models import Post, PostState, SavedDraft, Visibility
+from outbox.models import EventParticipant, Post, PostState, SavedDraft, Visibility
 from outbox.posts import create_post, delete_post, edit_post, may_see, same_organisation
 from outbox.status import delivery_status, retry_now
 from outbox.vocabulary import CAMPAIGN_STATUS, SECTOR_NAMES, SECTORS, STRIKE_STATUS
@@ -64,6 +65,9 @@ KIND_FIELDS = {
         "cancelled",
         "moved",
         "reminder_hours",
+        "capacity",
+        "approval",
+        "participants_public",
     ),
     "campaign": (
         "person",
@@ -477,6 +481,11 @@ async def post_view(request: Request, identity: Identity) -> Response:
         hosts = await delivery_status(session, post)
         actor = await session.get(Actor, post.actor_id)
         mail_status = await sending_status(session, post)
+        people = (
+            await participation.participants(session, post.id)
+            if post.kind == PostKind.event
+            else []
+        )
     _ = pages(request).gettext(request)
     notice = (
         _("Deleted: a Delete is on its way to every server that had this post.")
@@ -494,6 +503,7 @@ async def post_view(request: Request, identity: Identity) -> Response:
             "notice": notice,
             "mail_status": mail_status,
             "smtp_configured": bool(svc.settings.smtp_url),
+            "people": people,
         },
     )
 
@@ -548,6 +558,21 @@ async def delete_view(request: Request, identity: Identity) -> Response:
     return done(f"/desk/posts/{post.public_id}?deleted=1")
 
 
+async def participant_view(request: Request, identity: Identity) -> Response:
+    """An editor answers someone who asked to attend an event that needs approval."""
+    post = await _own_post(request, identity)
+    approve = request.path_params["decision"] == "approve"
+    async with services(request).db.reader() as session:
+        row = await session.get(EventParticipant, int(request.path_params["participant_id"]))
+    if row is None or row.post_id != post.id:
+        raise Forbidden("That participant does not exist.")
+    try:
+        await participation.decide(services(request), row.id, approve=approve)
+    except PostError as exc:
+        raise Forbidden(str(exc)) from exc
+    return done(f"/desk/posts/{post.public_id}")
+
+
 async def retry_view(request: Request, identity: Identity) -> Response:
     svc = services(request)
     post = await _own_post(request, identity)
@@ -571,4 +596,9 @@ routes = [
     ),
     Route("/desk/posts/{post_id}/delete", desk_view(delete_view), methods=["GET", "POST"]),
     Route("/desk/posts/{post_id}/retry", desk_view(retry_view), methods=["POST"]),
+    Route(
+        "/desk/posts/{post_id}/participants/{participant_id:int}/{decision:str}",
+        desk_view(participant_view),
+        methods=["POST"],
+    ),
 ]
