@@ -281,3 +281,45 @@ async def test_toot_logs_in_through_the_desk_and_posts_with_an_image(
     code, out, err = await toot(config_home, "whoami")
     assert code == 0, out + err
     assert "oil_workers" in out
+
+
+async def test_what_an_app_reads_and_keeps_through_mastodon_py(live: Site) -> None:
+    """The rest of what apps call on start and while reading: each answers in Mastodon's shape."""
+    m = await client_for(live.instance)
+    media = await call(lambda: m.media_post(photo(), mime_type="image/jpeg", description="one"))
+    described = await call(lambda: m.media_update(media["id"], description="a clearer one"))
+    posted = await call(
+        lambda: m.status_post("Hello #solidarity", media_ids=[media], visibility="public")
+    )
+    reply = await call(lambda: m.status_post("And more", in_reply_to_id=posted["id"]))
+
+    assert described["description"] == "a clearer one"
+    assert (await call(m.app_verify_credentials))["name"] == "Hambastegi test app"
+    assert (await call(m.instance_v2))["domain"] == live.instance.host
+    assert "posting:default:visibility" in await call(m.preferences)
+    assert await call(m.custom_emojis) == []
+    found = await call(lambda: m.account_lookup("oil_workers"))
+    assert found["acct"] == "oil_workers"
+    own = await call(lambda: m.account_statuses(found["id"], limit=5))
+    assert [s["id"] for s in own][:2] == [reply["id"], posted["id"]]
+    home = await call(lambda: m.timeline_home(limit=5))
+    assert reply["id"] in [s["id"] for s in home]
+    local = await call(lambda: m.timeline_local(limit=40))
+    assert posted["id"] in [s["id"] for s in local]
+    tagged = await call(lambda: m.timeline_hashtag("solidarity"))
+    assert [s["id"] for s in tagged] == [posted["id"]]
+    context = await call(lambda: m.status_context(posted["id"]))
+    assert [s["id"] for s in context["descendants"]] == [reply["id"]]
+    assert (await call(lambda: m.status_source(posted["id"])))["text"] == "Hello #solidarity"
+    await call(lambda: m.markers_set(["home"], [reply["id"]]))
+    markers = await call(lambda: m.markers_get(["home"]))
+    assert markers["home"]["last_read_id"] == reply["id"]
+    assert await call(m.follow_requests) == []
+    when = live.instance.svc.clock.now() + timedelta(days=1)
+    later = await call(lambda: m.status_post("tomorrow", scheduled_at=when))
+    moved = await call(
+        lambda: m.scheduled_status_update(later["id"], scheduled_at=when + timedelta(hours=1))
+    )
+    assert moved["scheduled_at"] != later["scheduled_at"]
+    await call(lambda: m.scheduled_status_delete(later["id"]))
+    assert await call(m.scheduled_statuses) == []
