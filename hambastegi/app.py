@@ -39,6 +39,7 @@ from web.desk import network as desk_network
 from web.desk import oauth as desk_oauth
 from web.desk import profile as desk_profile
 from web.desk import publishing as desk_publishing
+from web.desk import statements as desk_statements
 from web.desk.common import LoginGuard
 from web.desk.login import login_routes
 from web.forms import AttemptLimiter
@@ -109,6 +110,7 @@ def build_routes(
         *desk_publishing.routes,
         *desk_network.routes,
         *desk_profile.routes,
+        *desk_statements.routes,
         *desk_moderation.routes,
         *desk_following.routes,
         *interact.interact_routes(form_limiter),
@@ -129,6 +131,7 @@ def build_routes(
         Route("/actors/{username}/members", network_routes.members_json),
         Route("/objects/{object_id}", negotiate(outbox_routes.object_json, pages.post_page)),
         Route("/objects/{object_id}/pdf", printing.post_pdf),
+        Route("/objects/{object_id}/signatories", outbox_routes.signatories_json),
         Route("/objects/{object_id}/likes", outbox_routes.interactions_json),
         Route("/objects/{object_id}/shares", outbox_routes.interactions_json),
         Route("/activities/{activity_id}", outbox_routes.activity_json),

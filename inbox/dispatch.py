@@ -16,6 +16,7 @@ from inbox.handlers import (
     flag,
     follow,
     interactions,
+    invite,
     move,
     participation,
     undo,
@@ -36,6 +37,7 @@ def undo_handlers() -> dict[str, undo.UndoHandler]:
         "Like": interactions.undo_interaction,
         "Announce": interactions.undo_interaction,
         "Join": participation.undo_join,
+        "Accept": accept.undo_accept,
     }
 
 
@@ -56,6 +58,7 @@ def routing_table() -> dict[str, Handler]:
         "Move": move.handle_move,
         "Join": participation.handle_join,
         "Leave": participation.handle_leave,
+        "Invite": invite.handle_invite,
     }
 
 

@@ -6,7 +6,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from storage.base import Base, EnumText, JsonType, UTCDateTime
@@ -87,3 +87,19 @@ class Report(Base):
     received_at: Mapped[datetime] = mapped_column(UTCDateTime)
     resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     resolution_note: Mapped[str] = mapped_column(Text, default="")
+
+
+class Invitation(Base):
+    """An `Invite` to co-sign a statement elsewhere, received for one of our organisations;
+    its editors sign it (an `Accept` goes back) or leave it."""
+
+    __tablename__ = "invitations"
+    __table_args__ = (UniqueConstraint("actor_id", "statement_uri"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    actor_id: Mapped[int] = mapped_column(ForeignKey("actors.id", ondelete="CASCADE"), index=True)
+    inviter_id: Mapped[int] = mapped_column(ForeignKey("actors.id", ondelete="CASCADE"))
+    statement_uri: Mapped[str] = mapped_column(String(2048))
+    invite: Mapped[dict[str, Any]] = mapped_column(JsonType, default=dict)
+    accept_uri: Mapped[str | None] = mapped_column(String(2048))  # ours, while signed
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -222,3 +222,28 @@ class EventParticipant(Base):
     state: Mapped[ParticipantState] = mapped_column(EnumText(ParticipantState, 20))
     join_activity: Mapped[dict[str, Any]] = mapped_column(JsonType, default=dict)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class Statement(Base):
+    """A post its publisher opened for co-signing: a statement of the network (or of one
+    organisation) that member organisations endorse. Its signatories are `Signature`s."""
+
+    __tablename__ = "statements"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    post_id: Mapped[int] = mapped_column(ForeignKey("posts.id", ondelete="CASCADE"), unique=True)
+    opened_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class Signature(Base):
+    """An organisation that co-signs a statement: one of ours (signed in the desk), or one
+    elsewhere whose `Accept` of our `Invite` came in (`activity_uri`)."""
+
+    __tablename__ = "signatures"
+    __table_args__ = (UniqueConstraint("post_id", "actor_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    post_id: Mapped[int] = mapped_column(ForeignKey("posts.id", ondelete="CASCADE"), index=True)
+    actor_id: Mapped[int] = mapped_column(ForeignKey("actors.id", ondelete="CASCADE"))
+    activity_uri: Mapped[str | None] = mapped_column(String(2048), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -18,6 +18,7 @@ from federation.vocab import AS_CONTEXT
 from outbox.models import Interaction, InteractionKind, OutboxActivity, Post, PostState, Visibility
 from outbox.queries import related_of
 from outbox.render import render_object, render_tombstone
+from outbox.statements import signatories, statement_of
 from runtime.responses import ActivityJSONResponse, error
 from runtime.services import services
 
@@ -188,3 +189,28 @@ async def activity_json(request: Request) -> Response:
 async def _publisher(session: AsyncSession, username: str) -> Actor | None:
     actor = await find_local(session, username)
     return actor if actor is not None and actor.kind != ActorKind.instance else None
+
+
+async def signatories_json(request: Request) -> Response:
+    """Who co-signs a statement: organisations that chose to sign in public, in order."""
+    async with services(request).db.reader() as session:
+        post = await session.scalar(
+            select(Post).where(Post.public_id == request.path_params["object_id"])
+        )
+        if (
+            post is None
+            or post.state != PostState.published
+            or post.visibility == Visibility.followers
+            or await statement_of(session, post.id) is None
+        ):
+            return error(404, "no such statement")
+        signers = await signatories(session, post.id)
+    return ActivityJSONResponse(
+        {
+            "@context": AS_CONTEXT,
+            "id": f"{post.uri}/signatories",
+            "type": "OrderedCollection",
+            "totalItems": len(signers),
+            "orderedItems": [actor.uri for actor in signers],
+        }
+    )

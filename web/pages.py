@@ -14,7 +14,7 @@ from actors.models import Actor, ActorKind, Follow, FollowState
 from content.html import html_to_text
 from content.mediastore import MediaStore
 from inbox.models import RemoteObject
-from outbox import participation
+from outbox import participation, statements
 from outbox.kinds import CampaignDetails, EventDetails, details_from_json
 from outbox.models import Post, PostRevision, PostState, Visibility
 from outbox.queries import related_of
@@ -141,6 +141,10 @@ async def post_page(request: Request) -> Response:
                     for p, a in await participation.participants(session, post.id)
                     if p.state == "accepted"
                 ]
+    signers: list[Actor] | None = None
+    async with svc.db.reader() as session:
+        if await statements.statement_of(session, post.id) is not None:
+            signers = await statements.signatories(session, post.id)
     timeline: list[tuple[str, str]] = []
     days = None
     if isinstance(details, CampaignDetails):
@@ -177,6 +181,7 @@ async def post_page(request: Request) -> Response:
             "occurrences": dates,
             "attending": attending,
             "attendees": attendees,
+            "signers": signers,
             "days_in_prison": days,
             "strike_statuses": STRIKE_STATUS,
             "campaign_statuses": CAMPAIGN_STATUS,

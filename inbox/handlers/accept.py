@@ -1,8 +1,9 @@
-"""Accept and Reject of a Follow one of our actors sent."""
+"""Accept and Reject of a Follow one of our actors sent; Accept of an Invite to co-sign one of
+our statements (a signature), and the Undo of that Accept (withdrawn)."""
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from actors.models import Actor, Follow, FollowState
@@ -10,6 +11,7 @@ from federation.documents import Activity
 from federation.vocab import get_id
 from inbox.context import Ignored, InboxContext
 from inbox.hooks import claimed
+from outbox.models import OutboxActivity, Post, Signature
 
 
 async def _our_follow(session: AsyncSession, activity: Activity) -> Follow:
@@ -46,6 +48,10 @@ async def _our_follow(session: AsyncSession, activity: Activity) -> Follow:
 async def handle_accept(ctx: InboxContext, activity: Activity) -> None:
     if await claimed(ctx.hooks.accept_received, ctx, activity):  # a relay accepting us
         return
+    invite = await our_invite(ctx, activity)
+    if invite is not None:  # a co-signature of one of our statements
+        await accept_invite(ctx, activity, invite)
+        return
     async with ctx.effect() as session:
         row = await _our_follow(session, activity)
         row.state = FollowState.accepted
@@ -56,3 +62,53 @@ async def handle_reject(ctx: InboxContext, activity: Activity) -> None:
     async with ctx.effect() as session:
         row = await _our_follow(session, activity)
         await session.delete(row)
+
+
+async def our_invite(ctx: InboxContext, activity: Activity) -> OutboxActivity | None:
+    """The Invite of ours that an Accept answers, if it answers one."""
+    inner_uri = activity.object_uri
+    if inner_uri is None or not ctx.svc.uris.is_ours(inner_uri):
+        return None
+    async with ctx.svc.db.reader() as session:
+        found: OutboxActivity | None = await session.scalar(
+            select(OutboxActivity).where(
+                OutboxActivity.uri == inner_uri, OutboxActivity.type == "Invite"
+            )
+        )
+    return found
+
+
+async def accept_invite(ctx: InboxContext, activity: Activity, invite: OutboxActivity) -> None:
+    """A member elsewhere co-signs: only the invited actor's own Accept counts."""
+    if get_id(invite.document.get("target")) != activity.actor_uri:
+        raise Ignored("an answer to an invitation sent to someone else")
+    signer = await ctx.actor(activity.actor_uri)
+    async with ctx.effect() as session:
+        post = await session.scalar(select(Post).where(Post.uri == invite.object_uri))
+        if post is None:
+            raise Ignored("the statement is gone")
+        existing = await session.scalar(
+            select(Signature).where(Signature.post_id == post.id, Signature.actor_id == signer.id)
+        )
+        if existing is None:
+            session.add(
+                Signature(
+                    post_id=post.id,
+                    actor_id=signer.id,
+                    activity_uri=activity.uri,
+                    created_at=ctx.svc.clock.now(),
+                )
+            )
+
+
+async def undo_accept(ctx: InboxContext, activity: Activity, inner_uri: str) -> None:
+    """A member elsewhere withdraws its signature (Undo of its Accept)."""
+    signer = await ctx.actor(activity.actor_uri)
+    async with ctx.effect() as session:
+        result = await session.execute(
+            delete(Signature).where(
+                Signature.activity_uri == inner_uri, Signature.actor_id == signer.id
+            )
+        )
+        if not getattr(result, "rowcount", 0):
+            raise Ignored("no signature of theirs to withdraw")

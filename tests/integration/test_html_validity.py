@@ -44,6 +44,7 @@ DESK = [
     "/desk/apps",
     "/desk/profile/oil_workers",
     "/desk/solidarity",
+    "/desk/statements",
 ]
 
 
