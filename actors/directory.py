@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from actors.keystore import seal_new_key
+from actors.keystore import ensure_proof_key, seal_new_key
 from actors.models import AS_TYPE_OF_KIND, Actor, ActorKind
 from content.avatars import identicon_png
 from content.html import plain_text_to_html
@@ -129,7 +129,7 @@ def _new_local(
 ) -> Actor:
     public_pem, sealed = seal_new_key(secret_key)
     now = clock.now()
-    return Actor(
+    actor = Actor(
         uri=uri,
         kind=kind,
         as_type=AS_TYPE_OF_KIND[kind],
@@ -149,6 +149,8 @@ def _new_local(
         published=now,
         updated_at=now,
     )
+    ensure_proof_key(actor, secret_key)
+    return actor
 
 
 async def ensure_instance_actor(

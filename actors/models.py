@@ -67,6 +67,10 @@ class Actor(Base):
     key_id: Mapped[str | None] = mapped_column(String(2048), index=True)
     public_key_pem: Mapped[str | None] = mapped_column(Text)
     private_key_sealed: Mapped[str | None] = mapped_column(Text)  # encrypted with the secret key
+    # Our actors' Ed25519 key for Object Integrity Proofs (FEP-8b32): the public half as
+    # multibase (in `assertionMethod`), the private half sealed like the RSA key.
+    proof_key_public: Mapped[str | None] = mapped_column(String(100))
+    proof_key_sealed: Mapped[str | None] = mapped_column(Text)
     icon_url: Mapped[str | None] = mapped_column(String(2048))
     image_url: Mapped[str | None] = mapped_column(String(2048))
     fields: Mapped[list[dict[str, str]]] = mapped_column(JsonType, default=list)

@@ -3,11 +3,20 @@
 from __future__ import annotations
 
 from actors.models import Actor
+from federation.proofs import DATA_INTEGRITY_CONTEXT, DID_CONTEXT, MULTIKEY_CONTEXT
 from federation.vocab import AS_CONTEXT, MASTODON_EXTENSIONS, SECURITY_CONTEXT, JsonObject
 
 
 def actor_context() -> list[object]:
-    return [AS_CONTEXT, SECURITY_CONTEXT, dict(MASTODON_EXTENSIONS)]
+    # As Fedify orders them: DID Core defines `assertionMethod`; Multikey, the key in it.
+    return [
+        AS_CONTEXT,
+        SECURITY_CONTEXT,
+        DATA_INTEGRITY_CONTEXT,
+        DID_CONTEXT,
+        MULTIKEY_CONTEXT,
+        dict(MASTODON_EXTENSIONS),
+    ]
 
 
 def render_public_key(actor: Actor) -> JsonObject:
@@ -27,6 +36,15 @@ def render_actor(actor: Actor, *, minimal: bool = False) -> JsonObject:
         "publicKey": render_public_key(actor),
         "endpoints": {"sharedInbox": actor.shared_inbox_uri},
     }
+    if actor.proof_key_public:  # FEP-8b32: the key our Object Integrity Proofs are made with
+        document["assertionMethod"] = [
+            {
+                "id": f"{actor.uri}#ed25519-key",
+                "type": "Multikey",
+                "controller": actor.uri,
+                "publicKeyMultibase": actor.proof_key_public,
+            }
+        ]
     if minimal:
         return document
     document.update(

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from actors.directory import ensure_instance_actor
+from actors.keystore import ensure_proof_key
+from actors.models import Actor, ActorKind
 from hambastegi.schema import ensure_schema
 from runtime.services import Services
 from storage.meta import get_meta, set_meta
@@ -27,6 +30,11 @@ async def prepare_instance(svc: Services) -> None:
             )
         await _federation_mode(svc, session)
         await ensure_instance_actor(session, svc.uris, svc.clock, svc.settings.secret_key)
+        # Actors made before Object Integrity Proofs get their Ed25519 key now (once).
+        for actor in await session.scalars(
+            select(Actor).where(Actor.kind != ActorKind.remote, Actor.proof_key_sealed.is_(None))
+        ):
+            ensure_proof_key(actor, svc.settings.secret_key)
 
 
 async def _federation_mode(svc: Services, session: AsyncSession) -> None:

@@ -30,6 +30,7 @@ from federation.errors import FetchDeferred, FetchError, InvalidDocument
 from inbox.context import Ignored, InboxContext, LeaseLost
 from inbox.dispatch import Handler, handler_for
 from inbox.hooks import InboxHooks
+from inbox.integrity import check_integrity
 from inbox.models import ReceivedActivity, ReceivedState
 from inbox.origin import involved_domains
 from runtime.services import Services
@@ -181,6 +182,7 @@ class InboxWorker:
             for domain in sorted(involved_domains(activity, row.key_id, row.relayed_by)):
                 if policy.is_refused(domain):
                     raise Ignored(f"{domain} is blocked or not on the allowlist")
+            await check_integrity(ctx, row.document)
             await handler_for(self.handlers, activity.type)(ctx, activity)
         except FetchDeferred:
             if fast:

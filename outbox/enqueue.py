@@ -12,9 +12,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from actors.domains import rules
 from actors.health import unavailable_domains
+from actors.keystore import SigningKeys, proof_key_id, proof_signing_key
 from actors.models import Actor
 from core.ids import new_id
 from core.uris import Uris, authority
+from federation import proofs
 from federation.vocab import AS_CONTEXT, JsonObject
 from outbox.models import Delivery, DeliveryState, OutboxActivity
 from runtime.services import Services
@@ -49,6 +51,9 @@ async def enqueue(
     policy = await rules(svc)
     document = {"@context": AS_CONTEXT, **document}
     document.setdefault("id", new_activity_uri(uris))
+    if actor.proof_key_sealed:  # FEP-8b32: checkable by anyone, however it travels
+        key = proof_signing_key(actor, svc.settings.secret_key, svc.component(SigningKeys))
+        document = proofs.sign(document, key, proof_key_id(actor), created=now)
     activity = OutboxActivity(
         uri=document["id"],
         actor_id=actor.id,

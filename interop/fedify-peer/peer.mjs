@@ -13,11 +13,13 @@ import {
   generateCryptoKeyPair,
   MemoryKvStore,
   signRequest,
+  verifyProof,
 } from "@fedify/fedify";
 import {
   Accept,
   Announce,
   Create,
+  DataIntegrityProof,
   Delete,
   Endpoints,
   Follow,
@@ -217,6 +219,36 @@ async function readBody(req) {
   return Buffer.concat(chunks);
 }
 
+// Whether an arriving activity's Object Integrity Proof (FEP-8b32) verifies, as Fedify checks
+// it: true or false; null when it carries none.
+async function checkProof(body, origin) {
+  let json;
+  try {
+    json = JSON.parse(body?.toString() || "null");
+  } catch {
+    return null;
+  }
+  if (json == null || json.proof == null) return null;
+  const ctx = federation.createContext(new URL(origin), undefined);
+  const loader = await ctx.getDocumentLoader({ identifier: "peer" });
+  try {
+    // The proof itself, as Fedify checks each one (verifyObject would also demand that every
+    // actor named inside, such as the follower in an Accept, be vouched for by a proof).
+    const proof = await DataIntegrityProof.fromJsonLd(
+      { "@context": json["@context"], ...json.proof },
+      { documentLoader: loader, contextLoader: ctx.contextLoader },
+    );
+    const key = await verifyProof(json, proof, {
+      documentLoader: loader,
+      contextLoader: ctx.contextLoader,
+    });
+    return key != null;
+  } catch (error) {
+    console.error(error);
+    return false;
+  }
+}
+
 const server = http.createServer(async (req, res) => {
   try {
     const origin = `http://${req.headers.host}`;
@@ -255,6 +287,7 @@ const server = http.createServer(async (req, res) => {
         path: url.pathname,
         signature: headers.has("signature-input") ? "rfc9421" : headers.has("signature") ? "draft-cavage" : null,
         status: response.status,
+        proof: await checkProof(body, origin),
       });
     }
     res.writeHead(response.status, Object.fromEntries(response.headers));

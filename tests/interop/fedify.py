@@ -70,6 +70,12 @@ class FedifyPeer:
         assert response.status_code == 200, result.get("error")
         return result
 
+    async def arrivals(self) -> list[Entry]:
+        """Every POST that reached it: signature standard, status, and whether the activity's
+        Object Integrity Proof verified there (None: it carried none)."""
+        entries: list[Entry] = (await self.http.get("/_control/arrivals")).json()
+        return entries
+
     async def log(self) -> list[Entry]:
         entries: list[Entry] = (await self.http.get("/_control/log")).json()
         return entries

@@ -17,6 +17,7 @@ from PIL import Image
 from sqlalchemy import func, select
 
 from actors.models import Actor, ActorKind, Follow, FollowState
+from federation.proofs import load_multibase, verify
 from inbox.models import ReceivedActivity, RemoteObject
 from network.members import MemberProfile, add_member
 from network.models import Trust
@@ -149,7 +150,12 @@ async def test_each_kind_we_publish_reaches_fedify_verified_and_parsed(
             )
 
         creates = await peer.received(lambda e: e["type"] == "Create", count=len(KINDS))
+        arrivals = await peer.arrivals()
 
+    # FEP-8b32: each carries an Object Integrity Proof, and Fedify verifies it.
+    proofs = [a["proof"] for a in arrivals if a["proof"] is not None]
+    assert len(proofs) >= len(KINDS), arrivals
+    assert all(proofs), arrivals
     by_object = {entry["objectId"]: entry for entry in creates}
     for kind, _, as_type in KINDS:
         entry = by_object[posts[kind].uri]
@@ -214,10 +220,18 @@ async def test_fedify_boosts_and_replies_and_we_accept_both(
         )
         async with ours.svc.db.reader() as session:
             documents = list(await session.scalars(select(ReceivedActivity.document)))
+            fedify = await session.scalar(select(Actor).where(Actor.uri == peer.actor))
 
     assert boosts == 1
     assert replies == [reply["note"]]
     assert all("proof" in document for document in documents), documents
+    # We verified Fedify's proofs with its Multikey (a wrong one would have been refused).
+    assert fedify is not None
+    assert fedify.document is not None
+    keys = {m["id"]: m["publicKeyMultibase"] for m in fedify.document["assertionMethod"]}
+    for document in documents:
+        method = document["proof"]["verificationMethod"]
+        verify(document, load_multibase(keys[method]))
     assert "inbox refused" not in caplog.text
 
 
