@@ -18,8 +18,10 @@ from network.models import Member, Trust
 from outbox.compose import Draft
 from outbox.kinds import PostKind
 from outbox.models import Post
+from outbox.participation import join
 from outbox.posts import create_post, set_pinned
 from outbox.profile import ProfileText, set_profile
+from outbox.statements import open_statement, sign_here
 from runtime.services import Services
 
 DEMO_ACTORS = (
@@ -85,6 +87,7 @@ class Sample:
     draft: Draft
     translations: tuple[Draft, ...] = ()
     pinned: bool = False
+    role: str = ""  # "statement": opened for co-signing; "conference": members attend
 
 
 def _first_tuesday_after(today: date) -> date:
@@ -169,6 +172,34 @@ def sample_posts(today: date) -> dict[str, list[Sample]]:
                 ),
             ),
         ],
+        "solidarity": [
+            Sample(
+                Draft(
+                    kind=PostKind.event,
+                    language="en",
+                    title="Yearly conference of labour activists",
+                    body="Two days of reports, workshops and planning, open to every member union.",
+                    details={
+                        "starts_at": f"{(today + timedelta(days=120)).isoformat()}T10:00",
+                        "ends_at": f"{(today + timedelta(days=121)).isoformat()}T17:00",
+                        "timezone": "Europe/Istanbul",
+                        "location": "Istanbul (the address goes to participants)",
+                        "capacity": 200,
+                    },
+                ),
+                role="conference",
+            ),
+            Sample(
+                Draft(
+                    kind=PostKind.article,
+                    language="en",
+                    title="Statement: free the imprisoned bus drivers",
+                    body="The member unions of the network call for the release of the bus "
+                    "drivers arrested for organising, and for the charges to be dropped.",
+                ),
+                role="statement",
+            ),
+        ],
         "teachers_union": [
             Sample(
                 Draft(
@@ -190,6 +221,8 @@ def sample_posts(today: date) -> dict[str, list[Sample]]:
                         "timezone": "Europe/Stockholm",
                         "location": "Online",
                         "online_url": "https://meet.example.org/solidarity",
+                        "recurrence": "FREQ=MONTHLY;BYDAY=1TU",
+                        "reminder_hours": 24,
                     },
                 ),
                 translations=(
@@ -204,6 +237,8 @@ def sample_posts(today: date) -> dict[str, list[Sample]]:
                             "timezone": "Europe/Stockholm",
                             "location": "عبر الإنترنت",
                             "online_url": "https://meet.example.org/solidarity",
+                            "recurrence": "FREQ=MONTHLY;BYDAY=1TU",
+                            "reminder_hours": 24,
                         },
                     ),
                 ),
@@ -255,9 +290,25 @@ async def seed(svc: Services) -> list[str]:
                 await create_post(svc, actor, replace(translation, translation_of=post.public_id))
             if sample.pinned:
                 await set_pinned(svc, post.public_id, pinned=True)
+            if sample.role:
+                await _members_take_part(svc, post, sample.role)
             count += 1 + len(sample.translations)
         created.append(f"{count} posts by {username}")
     return created
+
+
+async def _members_take_part(svc: Services, post: Post, role: str) -> None:
+    """The member organisations sign the statement, or attend the conference."""
+    async with svc.db.reader() as session:
+        members = [await get_local(session, name) for name, *_rest in DEMO_MEMBERS]
+    if role == "statement":
+        await open_statement(svc, post, members)
+        for member in members:
+            await sign_here(svc, post, member)
+    elif role == "conference":
+        async with svc.db.transaction() as session:
+            for member in members:
+                await join(session, svc, post, member, {"type": "Join", "object": post.uri})
 
 
 async def seed_and_report(svc: Services) -> int:

@@ -462,3 +462,23 @@ def test_an_actors_name_is_translated_from_the_command_line(
     assert "BCP 47" in bad_language.stderr
     assert nobody.returncode == 1
     assert "no actor named 'nobody'" in nobody.stderr
+
+
+def test_network_work_from_the_command_line_says_what_is_wrong(
+    prepared_env: dict[str, str],
+) -> None:
+    assert hb(prepared_env, "actor", "create", "teachers").returncode == 0
+    base = prepared_env.get("HAMBASTEGI_BASE_URL", "http://127.0.0.1:8000")
+    not_named = hb(prepared_env, "actor", "move", "oil_workers", f"{base}/actors/teachers")
+    cleared = hb(prepared_env, "actor", "alias", "oil_workers")
+    boost_bad = hb(prepared_env, "boost", "oil_workers", "not an address")
+    report_here = hb(prepared_env, "report", f"{base}/actors/teachers", "--comment", "x")
+
+    assert not_named.returncode == 1
+    assert "alsoKnownAs" in not_named.stderr
+    assert cleared.returncode == 0, cleared.stderr
+    assert "(nobody)" in cleared.stdout
+    assert boost_bad.returncode == 1
+    assert "address" in boost_bad.stderr
+    assert report_here.returncode == 1
+    assert "on this server" in report_here.stderr

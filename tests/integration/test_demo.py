@@ -1,5 +1,6 @@
 """`hambastegi demo` shows the real thing: every kind of post, a bulletin with its translations,
-a meeting still to come, the network's name in the reader's language, and no text said twice."""
+a monthly meeting still to come (repeating, with reminders), a conference with participants, a
+co-signed statement, the network's name in the reader's language, and no text said twice."""
 
 from __future__ import annotations
 
@@ -7,11 +8,11 @@ from datetime import datetime
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from cli import demo
 from outbox.kinds import PostKind
-from outbox.models import Post
+from outbox.models import EventParticipant, Post, Signature
 from tests.harness import asgi_instance
 
 pytestmark = pytest.mark.db
@@ -49,3 +50,11 @@ async def test_the_demo_network_shows_every_kind_translations_and_a_coming_meeti
     for post in posts:
         paragraphs = [line for line in post.source.split("\n") if line.strip()]
         assert len(paragraphs) == len(set(paragraphs)), post.title
+    assert any(p.details.get("recurrence") and p.details.get("reminder_hours") for p in meetings)
+    async with asgi_instance(tmp_path / "again") as again:
+        await demo.seed(again.svc)
+        async with again.svc.db.reader() as session:
+            signatures = await session.scalar(select(func.count()).select_from(Signature))
+            attending = await session.scalar(select(func.count()).select_from(EventParticipant))
+    assert signatures == 2
+    assert attending == 2

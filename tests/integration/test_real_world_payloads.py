@@ -33,7 +33,7 @@ from inbox.models import ReceivedActivity, RemoteObject
 from outbox.compose import Draft
 from outbox.follows import follow
 from outbox.kinds import PostKind
-from outbox.models import Interaction, Post
+from outbox.models import EventParticipant, Interaction, Post
 from outbox.posts import create_post
 from tests.factories import make_actor
 from tests.harness import Instance, asgi_instance
@@ -50,6 +50,7 @@ class World:
     peer: Peer
     union: Actor
     post: Post
+    event: Post
 
 
 @pytest.fixture
@@ -59,7 +60,22 @@ async def world(tmp_path: Path) -> AsyncIterator[World]:
         post = await create_post(
             instance.svc, union, Draft(kind=PostKind.note, language="fa", body="اعتصاب ادامه دارد")
         )
-        yield World(instance, peer, union, post)
+        event = await create_post(
+            instance.svc,
+            union,
+            Draft(
+                kind=PostKind.event,
+                language="en",
+                title="Yearly conference",
+                body="x",
+                details={
+                    "starts_at": "2027-05-01T10:00",
+                    "timezone": "Europe/Istanbul",
+                    "location": "Istanbul",
+                },
+            ),
+        )
+        yield World(instance, peer, union, post, event)
 
 
 def load(path: Path) -> dict[str, Any]:
@@ -130,6 +146,7 @@ async def test_our_inbox_accepts_what_it_sends(world: World, path: Path) -> None
         fixture["origin"]: world.peer.base_url,
         "{{ours}}": world.union.uri,
         "{{post}}": world.post.uri,
+        "{{event}}": world.event.uri,
         "{{new_key}}": json.dumps(public_key_to_pem(new_key))[1:-1],
     }
     expect = fixture["expect"]
@@ -163,6 +180,18 @@ async def test_our_inbox_accepts_what_it_sends(world: World, path: Path) -> None
 async def _effect(session: Any, expect: str, world: World, actor: PeerActor) -> Any:
     remote = await session.scalar(select(Actor).where(Actor.uri == actor.uri))
     match expect:
+        case "participant":
+            return await session.scalar(
+                select(EventParticipant.state).where(
+                    EventParticipant.actor_id == remote.id,
+                    EventParticipant.post_id == world.event.id,
+                )
+            )
+        case "left":
+            joined = await session.scalar(
+                select(EventParticipant.id).where(EventParticipant.actor_id == remote.id)
+            )
+            return "not attending" if joined is None else None
         case "follower":
             return await session.scalar(
                 select(Follow.state).where(
