@@ -150,7 +150,12 @@ async def test_each_kind_we_publish_reaches_fedify_verified_and_parsed(
             )
 
         creates = await peer.received(lambda e: e["type"] == "Create", count=len(KINDS))
-        arrivals = await peer.arrivals()
+        # The peer notes each POST once Fedify has answered it and the proof is checked
+        # (which fetches our key): a moment after its log shows the activity.
+        arrivals = await eventually(
+            peer.arrivals,
+            until=lambda found: len([a for a in found if a["proof"] is not None]) >= len(KINDS),
+        )
 
     # FEP-8b32: each carries an Object Integrity Proof, and Fedify verifies it.
     proofs = [a["proof"] for a in arrivals if a["proof"] is not None]
