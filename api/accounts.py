@@ -24,6 +24,7 @@ from api.statuses import MAX_CHARACTERS, MAX_MEDIA, Render
 from content.i18n import INTERFACE_LANGUAGES
 from content.images import MAX_BYTES as MAX_IMAGE_BYTES
 from content.images import MAX_PIXELS
+from core.version import SOFTWARE_VERSION
 from federation.errors import FederationError
 from inbox.models import RemoteObject
 from outbox.follows import accept_follow, follow, reject_follow, unfollow
@@ -32,7 +33,6 @@ from outbox.queries import local_post_count
 from runtime.services import services
 
 MASTODON_COMPATIBLE = "4.3.0"
-SOFTWARE_VERSION = "0.1.0"
 IMAGE_TYPES = ["image/jpeg", "image/png", "image/webp"]
 
 

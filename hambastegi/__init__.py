@@ -1,3 +1,5 @@
 """Hambastegi's composition root: the only package that wires every layer together."""
 
-__version__ = "0.1.0"
+from core.version import SOFTWARE_VERSION
+
+__version__ = SOFTWARE_VERSION

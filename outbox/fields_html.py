@@ -15,7 +15,7 @@ from babel.numbers import format_decimal
 
 from content.i18n import babel_locale
 from outbox.kinds import CampaignDetails, EventDetails, StrikeDetails
-from outbox.recurrence import occurrences, upcoming
+from outbox.recurrence import upcoming
 from outbox.vocabulary import CAMPAIGN_STATUS, SECTOR_NAMES, STRIKE_STATUS
 
 Gettext = Callable[[str], str]
@@ -118,15 +118,7 @@ def next_occurrence(d: EventDetails, now: datetime) -> EventDetails | None:
     """The event as its next occurrence (not cancelled) still to come, or None: for a
     repeating event, what a reader wants to know first."""
     found = upcoming(
-        occurrences(
-            starts_at=d.starts_at,
-            ends_at=d.ends_at,
-            timezone=d.timezone,
-            recurrence=d.recurrence,
-            exceptions=d.exceptions,
-            cancelled=d.cancelled,
-            moved=d.moved,
-        ),
+        d.occurrences(),
         now,
         limit=60,
     )

@@ -7,7 +7,7 @@ one per language edition), `event` (meetings, the conference), `campaign` (a wor
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import asdict, dataclass, field
 from datetime import date, datetime
 from enum import StrEnum
@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from babel import Locale
 
 from federation.documents import is_http_uri
-from outbox.recurrence import RecurrenceError, check_dates, parse_rule
+from outbox.recurrence import Occurrence, RecurrenceError, check_dates, occurrences, parse_rule
 from outbox.vocabulary import SECTORS, CampaignStatus, StrikeStatus
 
 
@@ -71,6 +71,18 @@ class EventDetails:
     capacity: int = 0  # places (0: no limit); past it, a waiting list
     approval: bool = False  # an editor approves each participant
     participants_public: bool = False  # show who attends (never by default)
+
+    def occurrences(self) -> Iterator[Occurrence]:
+        """Every occurrence in order (one for an event that does not repeat)."""
+        return occurrences(
+            starts_at=self.starts_at,
+            ends_at=self.ends_at,
+            timezone=self.timezone,
+            recurrence=self.recurrence,
+            exceptions=self.exceptions,
+            cancelled=self.cancelled,
+            moved=self.moved,
+        )
 
 
 @dataclass(frozen=True)

@@ -18,7 +18,7 @@ from outbox.fields_html import event_when
 from outbox.kinds import EventDetails, PostKind, details_from_json
 from outbox.models import EventReminder, Post, PostState
 from outbox.posts import create_post, edit_post
-from outbox.recurrence import Occurrence, occurrences
+from outbox.recurrence import Occurrence
 from runtime.services import Services
 
 log = logging.getLogger(__name__)
@@ -27,15 +27,7 @@ LOOKAHEAD = 20  # occurrences examined per event and pass
 
 def _series(d: EventDetails) -> list[Occurrence]:
     found = []
-    for occurrence in occurrences(
-        starts_at=d.starts_at,
-        ends_at=d.ends_at,
-        timezone=d.timezone,
-        recurrence=d.recurrence,
-        exceptions=d.exceptions,
-        cancelled=d.cancelled,
-        moved=d.moved,
-    ):
+    for occurrence in d.occurrences():
         found.append(occurrence)
         if len(found) >= 500:
             break

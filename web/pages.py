@@ -18,7 +18,7 @@ from outbox import participation, statements
 from outbox.kinds import CampaignDetails, EventDetails, details_from_json
 from outbox.models import Post, PostRevision, PostState, Visibility
 from outbox.queries import related_of
-from outbox.recurrence import Occurrence, occurrences, upcoming
+from outbox.recurrence import Occurrence, upcoming
 from outbox.vocabulary import CAMPAIGN_STATUS, SECTOR_NAMES, STRIKE_STATUS
 from runtime.services import services
 from web import reading
@@ -118,15 +118,7 @@ async def post_page(request: Request) -> Response:
     dates: list[Occurrence] = []
     if isinstance(details, EventDetails) and details.recurrence:
         dates = upcoming(
-            occurrences(
-                starts_at=details.starts_at,
-                ends_at=details.ends_at,
-                timezone=details.timezone,
-                recurrence=details.recurrence,
-                exceptions=details.exceptions,
-                cancelled=details.cancelled,
-                moved=details.moved,
-            ),
+            details.occurrences(),
             svc.clock.now(),
             limit=6,
         )

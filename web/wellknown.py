@@ -10,12 +10,11 @@ from starlette.routing import Route
 from actors.directory import find_by_uri, find_local
 from actors.models import Actor, ActorKind
 from core.uris import authority
+from core.version import SOFTWARE_VERSION
 from federation import nodeinfo, webfinger
 from outbox.queries import local_post_count
 from runtime.responses import JRDResponse, error
 from runtime.services import services
-
-SOFTWARE_VERSION = "0.1.0"
 
 
 async def webfinger_endpoint(request: Request) -> Response:

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from accounts.users import create_user
-from actors.models import Actor, ActorKind
+from actors.models import Actor, ActorKind, Follow, FollowState
 from network.members import MemberProfile, add_member
 from network.models import Trust
 from outbox.compose import Draft
@@ -139,3 +139,35 @@ async def log_in(s: Site, username: str, password: str = PASSWORD) -> Any:
 async def csrf(s: Site, path: str = "/desk") -> str:
     page = await s.http.get(path)
     return str(page.text.split('name="csrf" value="', 1)[1].split('"', 1)[0])
+
+
+async def remote_follower(
+    s: Site, followed: Actor, state: FollowState = FollowState.accepted
+) -> Actor:
+    """A reader on another server (a closed loopback port: nothing is ever delivered there)
+    whose follow of `followed` is in `state`."""
+    now = s.instance.svc.clock.now()
+    async with s.instance.svc.db.transaction() as session:
+        reader = Actor(
+            uri="http://127.0.0.1:9/users/reader",
+            kind=ActorKind.remote,
+            as_type="Person",
+            username="reader",
+            domain="127.0.0.1:9",
+            inbox_uri="http://127.0.0.1:9/users/reader/inbox",
+            shared_inbox_uri="http://127.0.0.1:9/inbox",
+            published=now,
+            updated_at=now,
+        )
+        session.add(reader)
+        await session.flush()
+        session.add(
+            Follow(
+                follower_id=reader.id,
+                followed_id=followed.id,
+                state=state,
+                activity_uri="http://127.0.0.1:9/follows/1",
+                created_at=now,
+            )
+        )
+    return reader

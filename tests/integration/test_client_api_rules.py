@@ -16,7 +16,7 @@ from accounts.models import Grant, OAuthToken
 from accounts.oauth import OAuthError, check_authorization, exchange_code, issue_code, register_app
 from accounts.users import create_user
 from outbox.models import Post
-from tests.integration.site_support import Site, site
+from tests.integration.site_support import Site, remote_follower, site
 
 pytestmark = pytest.mark.db
 
@@ -378,32 +378,10 @@ async def test_the_desk_lists_an_editors_apps_and_revokes_them(s: Site) -> None:
 
 
 async def test_follow_requests_are_listed_and_answered(s: Site) -> None:
-    from actors.models import Actor, ActorKind, Follow, FollowState
+    from actors.models import Follow, FollowState
 
     svc = s.instance.svc
-    now = svc.clock.now()
-    async with svc.db.transaction() as session:
-        reader = Actor(
-            uri="http://127.0.0.1:9/users/reader",
-            kind=ActorKind.remote,
-            as_type="Person",
-            username="reader",
-            domain="127.0.0.1:9",
-            inbox_uri="http://127.0.0.1:9/users/reader/inbox",
-            published=now,
-            updated_at=now,
-        )
-        session.add(reader)
-        await session.flush()
-        session.add(
-            Follow(
-                follower_id=reader.id,
-                followed_id=s.union.id,
-                state=FollowState.pending,
-                activity_uri="http://127.0.0.1:9/follows/1",
-                created_at=now,
-            )
-        )
+    reader = await remote_follower(s, s.union, FollowState.pending)
     token = await token_for(s, scopes="read write follow")
 
     pending = await api(s, token, "GET", "/api/v1/follow_requests")

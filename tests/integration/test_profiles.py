@@ -10,11 +10,11 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from actors.models import Actor, ActorKind, Follow, FollowState
+from actors.models import Actor
 from outbox.compose import PostError
 from outbox.models import Delivery, OutboxActivity
 from outbox.profile import ProfileText, set_profile
-from tests.integration.site_support import Site, csrf, log_in, site
+from tests.integration.site_support import Site, csrf, log_in, remote_follower, site
 
 pytestmark = pytest.mark.db
 
@@ -23,32 +23,6 @@ pytestmark = pytest.mark.db
 async def s(tmp_path: Path) -> AsyncIterator[Site]:
     async with site(tmp_path) as sc:
         yield sc
-
-
-async def remote_follower(s: Site, followed: Actor) -> None:
-    now = s.instance.svc.clock.now()
-    async with s.instance.svc.db.transaction() as session:
-        reader = Actor(
-            uri="http://127.0.0.1:9/users/reader",
-            kind=ActorKind.remote,
-            as_type="Person",
-            username="reader",
-            domain="127.0.0.1:9",
-            inbox_uri="http://127.0.0.1:9/users/reader/inbox",
-            shared_inbox_uri="http://127.0.0.1:9/inbox",
-            published=now,
-            updated_at=now,
-        )
-        session.add(reader)
-        await session.flush()
-        session.add(
-            Follow(
-                follower_id=reader.id,
-                followed_id=followed.id,
-                state=FollowState.accepted,
-                created_at=now,
-            )
-        )
 
 
 async def save_profile(s: Site, fields: dict[str, str]) -> object:
