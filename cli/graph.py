@@ -1,12 +1,16 @@
-"""CLI commands for the social graph and moderation: follow, followers, domains."""
+"""CLI commands for the social graph and moderation: follow, followers, domains, reports."""
 
 from __future__ import annotations
+
+from sqlalchemy import select
 
 from actors.directory import get_local
 from actors.domains import forget_rules, list_policies, remove_policy, set_policy
 from actors.models import Actor, DomainPolicyKind, FollowState
 from actors.resolver import resolve_handle
 from cli.errors import CommandError
+from inbox.forwarding import forward_report
+from inbox.models import Report
 from outbox.blocks import block_domain
 from outbox.follows import (
     accept_follow,
@@ -131,4 +135,43 @@ async def domain_list(svc: Services) -> int:
         print("no blocked or allowed servers")
     for row in rows:
         print(f"{row.policy:<6} {row.domain}  {row.note}")
+    return 0
+
+
+async def reports_list(svc: Services, everything: bool) -> int:
+    async with svc.db.reader() as session:
+        query = select(Report, Actor).join(Actor, Actor.id == Report.reporter_id)
+        if not everything:
+            query = query.where(Report.resolved_at.is_(None))
+        rows = list(await session.execute(query.order_by(Report.id)))
+    for report, reporter in rows:
+        state = "resolved" if report.resolved_at else "open"
+        print(f"#{report.id:<5} {state:<8} from {reporter.domain}  {report.received_at:%Y-%m-%d}")
+        for uri in report.object_uris:
+            print(f"    here:      {uri}")
+        for uri in report.other_uris:
+            print(f"    elsewhere: {uri}")
+        if report.forwarded_to:
+            print(f"    forwarded to {', '.join(report.forwarded_to)}")
+        if report.content:
+            print(f"    {report.content[:300]}")
+    if not rows:
+        print("no reports")
+    return 0
+
+
+async def reports_forward(svc: Services, report_id: int, note: str) -> int:
+    servers = await forward_report(svc, report_id, note)
+    print(f"report #{report_id} forwarded to the moderators of {', '.join(servers)}")
+    return 0
+
+
+async def reports_resolve(svc: Services, report_id: int, note: str) -> int:
+    async with svc.db.transaction() as session:
+        report = await session.get(Report, report_id)
+        if report is None:
+            raise CommandError(f"no report #{report_id}")
+        report.resolved_at = svc.clock.now()
+        report.resolution_note = note[:2000]
+    print(f"report #{report_id} resolved")
     return 0

@@ -27,7 +27,7 @@ from actors.domains import DomainBlocked
 from actors.keystore import SealedKeyError
 from actors.models import ActorKind
 from actors.resolver import ResolveError
-from cli import demo, demo_large, graph, publishing
+from cli import demo, demo_large, gatherings, graph, publishing
 from cli import mailing as mailing_cli
 from cli import network as network_cli
 from cli.errors import CommandError
@@ -226,6 +226,18 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("account", help="user@server, or the account's URL")
     report.add_argument("--post", action="append", default=[], help="a post's URL (repeatable)")
     report.add_argument("--comment", required=True, help="what is wrong, for their moderators")
+    received = commands.add_parser("reports", help="reports received from other servers")
+    rsub = received.add_subparsers(dest="reports_command", required=True, metavar="ACTION")
+    rlist = rsub.add_parser("list", help="open reports (what they name, here and elsewhere)")
+    rlist.add_argument("--all", action="store_true", help="resolved ones too")
+    rforward = rsub.add_parser(
+        "forward", help="pass a report on to the other servers it names (from this server)"
+    )
+    rforward.add_argument("report_id", type=int)
+    rforward.add_argument("--note", default="", help="your note for their moderators")
+    rresolve = rsub.add_parser("resolve", help="mark a report resolved")
+    rresolve.add_argument("report_id", type=int)
+    rresolve.add_argument("--note", default="", help="what was done (kept here)")
     mirror = commands.add_parser(
         "mirror", help="a copy of the public site as plain files (for blocked readers)"
     )
@@ -241,6 +253,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     publishing.add_commands(commands)
     network_cli.add_commands(commands)
+    gatherings.add_commands(commands)
     mailing_cli.add_commands(commands)
 
     demo_command = commands.add_parser(
@@ -342,6 +355,10 @@ def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
         ("deliveries", None): lambda svc: publishing.deliveries_command(svc, args),
         ("posts", None): lambda svc: publishing.posts_command(svc, args),
         **network_cli.handlers(args),
+        **gatherings.handlers(args),
+        ("reports", "list"): lambda svc: graph.reports_list(svc, args.all),
+        ("reports", "forward"): lambda svc: graph.reports_forward(svc, args.report_id, args.note),
+        ("reports", "resolve"): lambda svc: graph.reports_resolve(svc, args.report_id, args.note),
         **mailing_cli.handlers(args),
     }
     sub = getattr(args, f"{args.command}_command", None)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import unicodedata
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -257,6 +258,7 @@ class RemoteObjectData:
     quote: str | None = None  # the post it quotes (FEP-044f `quote`, Misskey `_misskey_quote`, …)
     poll: tuple[PollOption, ...] = ()
     poll_multiple: bool = False
+    start_time: str | None = None  # an Event's `startTime` (ISO 8601), when it has a valid one
 
     @property
     def is_public(self) -> bool:
@@ -306,7 +308,19 @@ def parse_object(document: JsonObject) -> RemoteObjectData:
         quote=next((str(document[f]) for f in QUOTE_FIELDS if is_http_uri(document.get(f))), None),
         poll=tuple(_poll(options)),
         poll_multiple="anyOf" in document and "oneOf" not in document,
+        start_time=_instant(document.get("startTime")),
     )
+
+
+def _instant(value: object) -> str | None:
+    """An ISO 8601 date-time with its offset (as Mobilizon and Gancio send `startTime`)."""
+    if not isinstance(value, str) or len(value) > 64:
+        return None
+    try:
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return parsed.isoformat() if parsed.tzinfo is not None else None
 
 
 def _language(document: JsonObject) -> str:

@@ -33,6 +33,7 @@ from network import routes as network_routes
 from outbox import routes as outbox_routes
 from runtime.responses import error
 from web import interact, mailing, operations, pages, printing, site, wellknown
+from web.desk import attending as desk_attending
 from web.desk import following as desk_following
 from web.desk import moderation as desk_moderation
 from web.desk import network as desk_network
@@ -111,6 +112,7 @@ def build_routes(
         *desk_network.routes,
         *desk_profile.routes,
         *desk_statements.routes,
+        *desk_attending.routes,
         *desk_moderation.routes,
         *desk_following.routes,
         *interact.interact_routes(form_limiter),

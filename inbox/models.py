@@ -87,6 +87,11 @@ class Report(Base):
     received_at: Mapped[datetime] = mapped_column(UTCDateTime)
     resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     resolution_note: Mapped[str] = mapped_column(Text, default="")
+    # What else it names, on other servers (a post ours boosted or answered): a moderator may
+    # forward the report there, from this server's instance actor.
+    other_uris: Mapped[list[str]] = mapped_column(JsonType, default=list)
+    forwarded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    forwarded_to: Mapped[list[str]] = mapped_column(JsonType, default=list)  # their servers
 
 
 class Invitation(Base):

@@ -247,3 +247,28 @@ class Signature(Base):
     actor_id: Mapped[int] = mapped_column(ForeignKey("actors.id", ondelete="CASCADE"))
     activity_uri: Mapped[str | None] = mapped_column(String(2048), index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class AttendanceState(StrEnum):
+    pending = "pending"  # our Join went out; no answer yet (or the event needs approval)
+    accepted = "accepted"  # the event's server accepted it: we attend
+    rejected = "rejected"  # the event's server said no
+
+
+class Attendance(Base):
+    """One of our organisations attends an event elsewhere (on Mobilizon, Gancio or another
+    Hambastegi): the `Join` we sent, and the answer that came back. A `Leave` removes the row."""
+
+    __tablename__ = "attendances"
+    __table_args__ = (UniqueConstraint("actor_id", "event_uri"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    actor_id: Mapped[int] = mapped_column(ForeignKey("actors.id", ondelete="CASCADE"), index=True)
+    event_uri: Mapped[str] = mapped_column(String(2048))
+    join_uri: Mapped[str] = mapped_column(String(2048), unique=True)
+    organiser_uri: Mapped[str] = mapped_column(String(2048))
+    name: Mapped[str] = mapped_column(String(500), default="")
+    starts_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    state: Mapped[AttendanceState] = mapped_column(EnumText(AttendanceState, 20))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -1,5 +1,6 @@
-"""Accept and Reject of a Follow one of our actors sent; Accept of an Invite to co-sign one of
-our statements (a signature), and the Undo of that Accept (withdrawn)."""
+"""Accept and Reject of a Follow one of our actors sent, or of a Join of an event elsewhere
+(Mobilizon embeds the Join, sent by one of the event's moderators); Accept of an Invite to
+co-sign one of our statements (a signature), and the Undo of that Accept (withdrawn)."""
 
 from __future__ import annotations
 
@@ -7,11 +8,12 @@ from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from actors.models import Actor, Follow, FollowState
+from core.uris import authority
 from federation.documents import Activity
 from federation.vocab import get_id
 from inbox.context import Ignored, InboxContext
 from inbox.hooks import claimed
-from outbox.models import OutboxActivity, Post, Signature
+from outbox.models import Attendance, AttendanceState, OutboxActivity, Post, Signature
 
 
 async def _our_follow(session: AsyncSession, activity: Activity) -> Follow:
@@ -52,6 +54,8 @@ async def handle_accept(ctx: InboxContext, activity: Activity) -> None:
     if invite is not None:  # a co-signature of one of our statements
         await accept_invite(ctx, activity, invite)
         return
+    if await _answer_join(ctx, activity, AttendanceState.accepted):
+        return
     async with ctx.effect() as session:
         row = await _our_follow(session, activity)
         row.state = FollowState.accepted
@@ -59,6 +63,8 @@ async def handle_accept(ctx: InboxContext, activity: Activity) -> None:
 
 
 async def handle_reject(ctx: InboxContext, activity: Activity) -> None:
+    if await _answer_join(ctx, activity, AttendanceState.rejected):
+        return
     async with ctx.effect() as session:
         row = await _our_follow(session, activity)
         await session.delete(row)
@@ -112,3 +118,37 @@ async def undo_accept(ctx: InboxContext, activity: Activity, inner_uri: str) -> 
         )
         if not getattr(result, "rowcount", 0):
             raise Ignored("no signature of theirs to withdraw")
+
+
+async def _answer_join(ctx: InboxContext, activity: Activity, state: AttendanceState) -> bool:
+    """The answer to one of our organisations' Joins, if it is one: by the Join's id, or (for
+    servers that embed it without one) by who joined what. Only the event's own server (its
+    organiser or a moderator there) can answer."""
+    inner = activity.embedded_object or {}
+    async with ctx.svc.db.reader() as session:
+        row = None
+        if activity.object_uri is not None and ctx.svc.uris.is_ours(activity.object_uri):
+            row = await session.scalar(
+                select(Attendance).where(Attendance.join_uri == activity.object_uri)
+            )
+        if row is None and inner.get("type") == "Join":
+            joined = get_id(inner.get("actor"))
+            event = get_id(inner.get("object"))
+            if joined is not None and event is not None and ctx.svc.uris.is_ours(joined):
+                row = await session.scalar(
+                    select(Attendance)
+                    .join(Actor, Actor.id == Attendance.actor_id)
+                    .where(Actor.uri == joined, Attendance.event_uri == event)
+                )
+    if row is None:
+        return False
+    if activity.actor_uri != row.organiser_uri and authority(activity.actor_uri) != authority(
+        row.event_uri
+    ):
+        raise Ignored("an answer to our Join from outside the event's server")
+    async with ctx.effect() as session:
+        found = await session.get(Attendance, row.id)
+        if found is not None:
+            found.state = state
+            found.answered_at = ctx.svc.clock.now()
+    return True

@@ -73,6 +73,7 @@ DESK_PAGES = [
     "/desk/drafts",
     "/desk/profile/oil_workers",
     "/desk/apps",
+    "/desk/attending",
 ]
 
 

@@ -482,3 +482,80 @@ def test_network_work_from_the_command_line_says_what_is_wrong(
     assert "address" in boost_bad.stderr
     assert report_here.returncode == 1
     assert "on this server" in report_here.stderr
+
+
+EVENT_FILE = """---
+title: Monthly meeting
+starts_at: 2099-06-02T18:00
+timezone: Europe/Stockholm
+location: Online
+recurrence: FREQ=MONTHLY;BYDAY=1TU
+---
+Reports and plans.
+"""
+
+
+def test_statements_participants_attending_and_reports_from_the_command_line(
+    prepared_env: dict[str, str], tmp_path: Path
+) -> None:
+    statement_file = tmp_path / "statement.md"
+    statement_file.write_text("---\ntitle: Free the bus drivers\n---\nWe call for their release.\n")
+    event_file = tmp_path / "event.md"
+    event_file.write_text(EVENT_FILE)
+    statement = hb(
+        prepared_env,
+        "post", "oil_workers", "--kind", "article", "--language", "en",
+        "--file", str(statement_file),
+    )  # fmt: skip
+    event = hb(
+        prepared_env,
+        "post", "oil_workers", "--kind", "event", "--file", str(event_file), "--language", "en",
+    )  # fmt: skip
+    assert statement.returncode == 0, statement.stderr
+    assert event.returncode == 0, event.stderr
+    statement_id, event_id = statement.stdout.split()[1], event.stdout.split()[1]
+
+    opened = hb(prepared_env, "statement", "open", statement_id)
+    signed = hb(prepared_env, "statement", "sign", statement_id, "oil_workers")
+    twice = hb(prepared_env, "statement", "sign", statement_id, "oil_workers")
+    listed = hb(prepared_env, "statement", "list")
+    withdrawn = hb(prepared_env, "statement", "withdraw", statement_id, "oil_workers")
+    unsigned = hb(prepared_env, "statement", "withdraw", statement_id, "oil_workers")
+    invitations = hb(prepared_env, "statement", "invitations", "oil_workers")
+    no_invitation = hb(prepared_env, "statement", "sign-invitation", "999")
+    participants = hb(prepared_env, "participants", "list", event_id)
+    not_a_post = hb(prepared_env, "participants", "list", "no-such-post")
+    nobody_waiting = hb(prepared_env, "participants", "approve", "999")
+    bad_address = hb(prepared_env, "attend", "oil_workers", "next Tuesday")
+    attending = hb(prepared_env, "attending", "oil_workers")
+    not_attending = hb(prepared_env, "unattend", "oil_workers", "https://events.example/e/1")
+    reports = hb(prepared_env, "reports", "list")
+    no_report = hb(prepared_env, "reports", "forward", "999")
+
+    assert opened.returncode == 0, opened.stderr
+    assert "open for co-signing" in opened.stdout
+    assert signed.returncode == 0, signed.stderr
+    assert twice.returncode == 1
+    assert "signed already" in twice.stderr
+    assert "1 signed" in listed.stdout
+    assert "@oil_workers@" in listed.stdout
+    assert withdrawn.returncode == 0, withdrawn.stderr
+    assert unsigned.returncode == 1
+    assert "has not signed" in unsigned.stderr
+    assert "no invitations" in invitations.stdout
+    assert no_invitation.returncode == 1
+    assert "no such invitation" in no_invitation.stderr
+    assert participants.returncode == 0, participants.stderr
+    assert "accepted: 0" in participants.stdout
+    assert not_a_post.returncode == 1
+    assert "no post" in not_a_post.stderr
+    assert nobody_waiting.returncode == 1
+    assert "no participant waiting" in nobody_waiting.stderr
+    assert bad_address.returncode == 1
+    assert "address" in bad_address.stderr
+    assert "attends no event elsewhere" in attending.stdout
+    assert not_attending.returncode == 1
+    assert "has not said it will attend" in not_attending.stderr
+    assert reports.stdout.strip() == "no reports"
+    assert no_report.returncode == 1
+    assert "no report #999" in no_report.stderr

@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from accounts.models import Session
 from actors.models import DomainPolicy
 from network.models import CurationItem
-from outbox.models import Post
+from outbox.models import OutboxActivity, Post
 from tests.integration.site_support import PASSWORD, Site, csrf, log_in, site
 
 
@@ -393,3 +393,71 @@ async def test_approving_an_application_whose_account_cannot_be_found_says_so_in
         kept = await session.get(JoinRequest, application.id)
     assert kept is not None
     assert kept.state == JoinState.pending  # the application waits, nothing lost
+
+
+async def test_a_monthly_meeting_is_set_up_and_changed_in_the_desk(s: Site) -> None:
+    """The repeat rule, dates left out, a cancelled and a moved meeting, and the reminder, as
+    an editor types them into the form; the page lists the meetings so; the edit form gives
+    them back; a cancellation added later is sent as an Update."""
+    await log_in(s, "editor")
+    fields = {
+        "actor": "oil_workers",
+        "kind": "event",
+        "language": "en",
+        "title": "Monthly meeting",
+        "body": "Reports from the workplaces.",
+        "d_starts_at": "2099-01-06T18:00",
+        "d_timezone": "Europe/Stockholm",
+        "d_location": "Online",
+        "d_recurrence": "FREQ=MONTHLY;BYDAY=1TU",
+        "d_exceptions": "2099-02-03",
+        "d_cancelled": "",
+        "d_moved": "2099-03-03 | 2099-03-04T19:00",
+        "d_reminder_hours": "24",
+    }
+    bad = await compose(s, **{**fields, "d_recurrence": "FREQ=SOMETIMES"})
+    before = await post_count(s)
+    made = await compose(s, **fields)
+
+    assert bad.status_code == 400  # type: ignore[attr-defined]
+    assert "repeat rule" in bad.text  # type: ignore[attr-defined]
+    assert made.status_code == 303  # type: ignore[attr-defined]
+    assert await post_count(s) == before + 1
+    async with s.instance.svc.db.reader() as session:
+        post = await session.scalar(
+            select(Post).where(Post.kind == "event").order_by(Post.id.desc())
+        )
+    assert post is not None
+    assert post.details["recurrence"] == "FREQ=MONTHLY;BYDAY=1TU"
+    assert post.details["exceptions"] == ["2099-02-03"]
+    assert post.details["moved"] == {"2099-03-03": "2099-03-04T19:00"}
+    assert post.details["reminder_hours"] == 24
+    page = (await s.http.get(f"/objects/{post.public_id}", headers={"Accept-Language": "en"})).text
+    listed = page.split('class="occurrences"', 1)[1].split("</ul>", 1)[0]
+    assert "2099-01-06T18:00:00+01:00" in listed
+    assert "2099-02-03" not in listed  # left out
+    assert "2099-03-04T19:00:00+01:00" in listed  # moved
+    assert "moved to this time" in listed
+    form = (await s.http.get(f"/desk/posts/{post.public_id}/edit")).text
+    assert "FREQ=MONTHLY;BYDAY=1TU" in form
+    assert "2099-03-03 | 2099-03-04T19:00" in form
+
+    token = await csrf(s, f"/desk/posts/{post.public_id}/edit")
+    edited = await s.http.post(
+        f"/desk/posts/{post.public_id}/edit",
+        data={"csrf": token, **fields, "d_cancelled": "2099-04-07", "action": "publish"},
+        headers={"Origin": s.instance.base_url},
+        follow_redirects=False,
+    )
+
+    assert edited.status_code == 303
+    page = (await s.http.get(f"/objects/{post.public_id}", headers={"Accept-Language": "en"})).text
+    listed = page.split('class="occurrences"', 1)[1].split("</ul>", 1)[0]
+    assert 'class="cancelled"><time datetime="2099-04-07T18:00:00+02:00"' in listed
+    async with s.instance.svc.db.reader() as session:
+        updates = await session.scalar(
+            select(func.count())
+            .select_from(OutboxActivity)
+            .where(OutboxActivity.type == "Update", OutboxActivity.object_uri == post.uri)
+        )
+    assert updates == 1

@@ -45,6 +45,7 @@ DESK = [
     "/desk/profile/oil_workers",
     "/desk/solidarity",
     "/desk/statements",
+    "/desk/attending",
 ]
 
 

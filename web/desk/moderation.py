@@ -13,6 +13,7 @@ from actors.domains import forget_rules, list_policies, remove_policy, set_polic
 from actors.models import Actor, DomainPolicyKind, Follow, FollowState
 from actors.resolver import ResolveError
 from federation.errors import FederationError
+from inbox.forwarding import forward_report
 from inbox.models import Report
 from outbox.blocks import block_domain
 from outbox.compose import PostError
@@ -86,6 +87,8 @@ async def moderation_view(
             "errors": errors or [],
             "notice": _("Report sent to that server's moderators, from this server (not you).")
             if request.query_params.get("reported")
+            else _("Report forwarded to their servers' moderators, from this server (not you).")
+            if request.query_params.get("forwarded")
             else "",
         },
         status_code=status,
@@ -133,6 +136,20 @@ async def report_view(request: Request, identity: Identity) -> Response:
     return done("/desk/moderation")
 
 
+async def report_forward_view(request: Request, identity: Identity) -> Response:
+    """Pass a report received here on to the other servers it names (from the instance)."""
+    _admin(identity)
+    try:
+        await forward_report(
+            services(request),
+            int(request.path_params["report_id"]),
+            field_text(form_of(request), "note"),
+        )
+    except (PostError, ResolveError, FederationError) as exc:
+        return await moderation_view(request, identity, errors=[str(exc)], status=400)
+    return done("/desk/moderation?forwarded=1")
+
+
 async def report_out_view(request: Request, identity: Identity) -> Response:
     """Report an account elsewhere to its server's moderators (a Flag from the instance)."""
     _admin(identity)
@@ -157,5 +174,10 @@ routes = [
     Route("/desk/moderation", desk_view(moderation_view)),
     Route("/desk/moderation/domains", desk_view(domain_view), methods=["POST"]),
     Route("/desk/moderation/reports/{report_id:int}", desk_view(report_view), methods=["POST"]),
+    Route(
+        "/desk/moderation/reports/{report_id:int}/forward",
+        desk_view(report_forward_view),
+        methods=["POST"],
+    ),
     Route("/desk/moderation/report", desk_view(report_out_view), methods=["POST"]),
 ]
