@@ -12,6 +12,7 @@ from datetime import timedelta
 from urllib.parse import quote
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from actors.directory import ensure_instance_actor, find_by_uri, find_local
@@ -117,6 +118,18 @@ async def store_remote_actor(
     return actor
 
 
+async def _keep(svc: Services, data: RemoteActor, document: dict[str, object]) -> Actor:
+    """Store what was fetched. Two requests signed by the same new actor can arrive at once
+    (a server fetching two documents): both fetch it, one inserts first, and the other's insert
+    then fails on the unique URI. That one tries again, and refreshes the row that is there."""
+    try:
+        async with svc.db.transaction() as session:
+            return await store_remote_actor(session, svc, data, document)
+    except IntegrityError:
+        async with svc.db.transaction() as session:
+            return await store_remote_actor(session, svc, data, document)
+
+
 async def resolve_actor(svc: Services, uri: str, *, refresh: bool = False) -> Actor:
     """Our copy of an actor, fetched when unknown, stale, or when `refresh` is asked for."""
     if not is_http_uri(uri):
@@ -138,8 +151,7 @@ async def resolve_actor(svc: Services, uri: str, *, refresh: bool = False) -> Ac
         ):
             return cached
     data, document = await fetch_remote_actor(svc, uri)
-    async with svc.db.transaction() as session:
-        return await store_remote_actor(session, svc, data, document)
+    return await _keep(svc, data, document)
 
 
 async def resolve_key_owner(svc: Services, key_id: str, *, refresh: bool = False) -> Actor:
@@ -173,8 +185,7 @@ async def resolve_key_owner(svc: Services, key_id: str, *, refresh: bool = False
             raise ResolveError(f"{document_uri}: {exc}") from exc
         if data.key is None or key_id not in (data.key.key_id, data.uri):
             raise ResolveError(f"{data.uri} does not publish the key {key_id}")
-        async with svc.db.transaction() as session:
-            return await store_remote_actor(session, svc, data, document)
+        return await _keep(svc, data, document)
     key = parse_public_key(document, str(document.get("owner", "")))
     if key is None or key.key_id != key_id:
         raise ResolveError(f"{document_uri} is neither an actor nor a key owned by one")
