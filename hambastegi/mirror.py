@@ -17,6 +17,7 @@ import re
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
+from html import escape
 from pathlib import Path, PurePosixPath
 from typing import Any
 from urllib.parse import urlsplit
@@ -24,10 +25,12 @@ from urllib.parse import urlsplit
 import httpx
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from content.i18n import INTERFACE_LANGUAGES
+from content.i18n import INTERFACE_LANGUAGES, Catalogs
 from core.config import Settings
+from core.paths import locales_dir
 
 MANIFEST = "manifest.json"
+NOTICE = "A copy of %(original)s (if it is blocked where you are, this copy is the same site)."
 SKIPPED = (
     "/desk", "/api/", "/oauth", "/subscribe/", "/mail/", "/interact", "/join", "/language",
     "/search", "/inbox", "/actor", "/.well-known", "/nodeinfo", "/authorize_interaction",
@@ -144,6 +147,7 @@ class Crawler:
         self.queue: list[tuple[str, str]] = []
         self.seen: set[tuple[str, str]] = set()
         self.pages: dict[str, bytes] = {}
+        self.catalogs = Catalogs(locales_dir())
 
     def _local(self, url: str, page_path: str) -> tuple[str, str, str] | None:
         """(path, query, language) of a link to our own site worth copying, else None. A
@@ -203,10 +207,9 @@ class Crawler:
 
         rewritten = _LINK.sub(swap, html)
         original = f"{self.settings.base_url}{page_path}"
-        notice = (
-            f'<p class="mirror-notice" dir="ltr">A copy of <a href="{original}">{original}</a>'
-            " (if it is blocked where you are, this copy is the same site).</p>"
-        )
+        words = self.catalogs.get(self.language).gettext(NOTICE)
+        link = f'<a href="{escape(original)}" dir="ltr">{escape(original)}</a>'
+        notice = f'<p class="mirror-notice">{escape(words) % {"original": link}}</p>'
         return re.sub(r"(<body[^>]*>)", lambda m: m.group(1) + notice, rewritten, count=1)
 
 

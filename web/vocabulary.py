@@ -9,6 +9,8 @@ def _(text: str) -> str:
 
 
 RUNTIME_WORDS = (
+    # the notice on every page of a mirror (hambastegi/mirror.py)
+    _("A copy of %(original)s (if it is blocked where you are, this copy is the same site)."),
     # subscription errors (mail/subscriptions.py), shown on the form
     _("Give an email address such as name@example.org."),
     _("Choose at least one language."),

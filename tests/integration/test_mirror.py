@@ -119,6 +119,8 @@ async def test_the_exported_mirror_serves_as_plain_files_and_every_link_resolves
     assert "/static/site.css" in paths
     page = (target / "fa" / "index.html").read_text()
     assert 'class="mirror-notice"' in page
+    assert "رونوشتی از" in page  # the notice in the page's own language
+    assert "A copy of" in (target / "en" / "index.html").read_text()
     assert f"{s.instance.base_url}/" in page  # where the original is
     pdf = next(target.glob("*/objects/*/print.pdf"))
     assert pdf.read_bytes().startswith(b"%PDF-")
