@@ -7,7 +7,7 @@ export HAMBASTEGI_DATA_DIR ?= ./data
 PORT ?= 8000
 RUN_ENV = HAMBASTEGI_BASE_URL=http://127.0.0.1:$(PORT) HAMBASTEGI_ALLOW_PRIVATE_NETWORK=true
 
-.PHONY: run setup test test-sqlite test-postgres test-federation test-interop lint fmt check bench migrate migration clean
+.PHONY: run setup test test-sqlite test-postgres test-large test-federation test-interop lint fmt check bench migrate migration clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -29,7 +29,10 @@ test-sqlite: $(STAMP)
 	$(BIN)/python -m pytest
 
 test-postgres: $(STAMP)
-	HAMBASTEGI_TEST_DATABASE=postgresql $(BIN)/python -m pytest -m db
+	HAMBASTEGI_TEST_DATABASE=postgresql $(BIN)/python -m pytest -m "db and not large"
+
+test-large: $(STAMP)  ## at the large demo's size (minutes): the mirror with every PDF, crawled
+	$(BIN)/python -m pytest -s -m large tests/large
 
 PEER := interop/fedify-peer
 

@@ -9,7 +9,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from storage.database import Database
 
-HEAD_REVISION = "0019"
+HEAD_REVISION = "0020"
 
 
 class SchemaOutOfDate(Exception):

@@ -23,7 +23,7 @@ INTEROP = ("-m", "", "tests/interop", "tests/integration/test_real_world_payload
 # --interop, the interoperability suite on both engines.
 COVERAGE = ("--cov", "--cov-report=term", "--cov-report=json:.coverage.json")
 SUITES = {
-    "all": (COVERAGE, ("-m", "db and not interop")),
+    "all": (COVERAGE, ("-m", "db and not interop and not large")),
     "interop": (INTEROP, INTEROP),
 }
 

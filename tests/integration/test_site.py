@@ -8,12 +8,12 @@ from pathlib import Path
 
 import pytest
 from icalendar import Calendar
-from sqlalchemy import select
+from sqlalchemy import select, text
 
 from network.models import JoinRequest
 from outbox.compose import Draft
 from outbox.kinds import PostKind
-from outbox.posts import create_post
+from outbox.posts import create_post, edit_post
 from tests.integration.site_support import Site, site
 from web.regionmap import shade
 
@@ -290,3 +290,28 @@ async def test_security_headers_are_on_every_page(s: Site) -> None:
     assert response.headers["x-frame-options"] == "DENY"
     assert response.headers["x-content-type-options"] == "nosniff"
     assert response.headers["referrer-policy"] == "same-origin"
+
+
+async def test_search_follows_an_edit_and_keeps_one_entry_per_post(s: Site) -> None:
+    article = s.posts["article"]
+    await edit_post(
+        s.instance.svc,
+        article.public_id,
+        Draft(
+            kind=PostKind.article,
+            language="ar",
+            title=article.title,
+            body="تضامن العمال الجديد",
+        ),
+    )
+
+    new = (await s.http.get("/search", params={"q": "الجديد"})).text
+    old = (await s.http.get("/search", params={"q": "مستمر"})).text
+    async with s.instance.svc.db.reader() as session:
+        entries = await session.scalar(
+            text("SELECT count(*) FROM post_search WHERE post_id = :id"), {"id": article.id}
+        )
+
+    assert article.uri in new
+    assert article.uri not in old
+    assert entries == 1
