@@ -384,7 +384,12 @@ async def _mirror_export(settings: Settings, args: argparse.Namespace) -> int:
             f"--languages: choose among {', '.join(INTERFACE_LANGUAGES)} (got {args.languages})"
         )
     target = Path(args.dir)
-    quiet = replace(settings, run_workers=False, page_cache_seconds=0)
+    quiet = replace(  # every core lays out PDFs: the export is a batch job
+        settings,
+        run_workers=False,
+        page_cache_seconds=0,
+        pdf_processes=max(settings.pdf_processes, os.cpu_count() or 1),
+    )
     logging.getLogger("httpx").setLevel(logging.WARNING)  # not a line per page
     try:
         done = await export(create_app(quiet), quiet, target, languages)

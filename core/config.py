@@ -68,6 +68,8 @@ class Settings:
     smtp_url: str = ""
     mail_from: str = ""  # the From address (default: bulletins@ our host)
     mail_per_minute: int = 120  # the relay's rate limit: messages per minute at most
+    # PDFs are laid out in worker processes (made on the first PDF): this many at once.
+    pdf_processes: int = 1
     # Copies of the site elsewhere (`hambastegi mirror export`), announced on every page and
     # feed for readers where this domain is blocked; and an onion service's address.
     mirrors: tuple[str, ...] = ()
@@ -208,6 +210,11 @@ class Settings:
             kwargs["mail_per_minute"] = _parse_positive_int(
                 "mail_per_minute", values["mail_per_minute"]
             )
+        if "pdf_processes" in values:
+            processes = _parse_positive_int("pdf_processes", values["pdf_processes"])
+            if processes > 64:
+                raise SettingsError(f"{PREFIX}PDF_PROCESSES must be 64 at most")
+            kwargs["pdf_processes"] = processes
         if "sqlite_synchronous" in values:
             mode = str(values["sqlite_synchronous"]).strip().lower()
             if mode not in {"normal", "full"}:

@@ -2,4 +2,5 @@
 
 from cli.main import main
 
-raise SystemExit(main())
+if __name__ == "__main__":  # not when a worker process (the PDF maker's) imports it
+    raise SystemExit(main())

@@ -174,22 +174,50 @@ class Crawler:
             self.seen.add((path, query))
             self.queue.append((path, query))
 
-    async def crawl(self) -> dict[str, bytes]:
+    async def crawl(self, concurrency: int = 1) -> dict[str, bytes]:
+        """Every page reachable from the home page, `concurrency` requests at a time (PDFs
+        are laid out in worker processes meanwhile)."""
         self.add("/", "")
-        while self.queue:
-            path, query = self.queue.pop()
-            response = await self.client.get(
-                path + (f"?{query}" if query else ""),
-                headers={"Accept-Language": self.language, "Accept": "text/html,*/*"},
-            )
-            if response.status_code != 200:
-                continue
-            target = file_for(path, query, self.language)
-            body = response.content
-            if response.headers.get("content-type", "").startswith("text/html"):
-                body = self._rewrite(response.text, path, target).encode()
-            self.pages[target] = body
+        busy = 0
+        more = asyncio.Condition()
+
+        def ready() -> bool:  # something to copy, or nothing left that could add any
+            return bool(self.queue) or busy == 0
+
+        async def fetcher() -> None:
+            nonlocal busy
+            while True:
+                async with more:
+                    await more.wait_for(ready)
+                    if not self.queue:
+                        more.notify_all()
+                        return
+                    path, query = self.queue.pop()
+                    busy += 1
+                try:
+                    await self._copy(path, query)
+                finally:
+                    async with more:
+                        busy -= 1
+                        more.notify_all()
+
+        async with asyncio.TaskGroup() as group:
+            for _ in range(max(1, concurrency)):
+                group.create_task(fetcher())
         return self.pages
+
+    async def _copy(self, path: str, query: str) -> None:
+        response = await self.client.get(
+            path + (f"?{query}" if query else ""),
+            headers={"Accept-Language": self.language, "Accept": "text/html,*/*"},
+        )
+        if response.status_code != 200:
+            return
+        target = file_for(path, query, self.language)
+        body = response.content
+        if response.headers.get("content-type", "").startswith("text/html"):
+            body = self._rewrite(response.text, path, target).encode()
+        self.pages[target] = body
 
     def _rewrite(self, html: str, page_path: str, target: str) -> str:
         def swap(match: re.Match[str]) -> str:
@@ -224,7 +252,8 @@ async def export(
         ) as client,
     ):
         for language in languages:
-            files.update(await Crawler(client, settings, language, languages).crawl())
+            crawler = Crawler(client, settings, language, languages)
+            files.update(await crawler.crawl(concurrency=settings.pdf_processes + 1))
     files["index.html"] = _chooser(settings, languages).encode()
     return await asyncio.to_thread(write, target, files, settings.base_url)
 

@@ -51,6 +51,14 @@ class Components:
             found = self._made[kind] = kind()
         return cast(T, found)
 
+    def close(self) -> None:
+        """Let each piece that holds something outside this process (the PDF maker's worker
+        processes) let it go; the instance is shutting down."""
+        for made in self._made.values():
+            close = getattr(made, "close", None)
+            if callable(close):
+                close()
+
 
 PostHook = Callable[[AsyncSession, "Services", int], Awaitable[None]]
 
@@ -113,7 +121,7 @@ async def open_services(settings: Settings, clock: Clock | None = None) -> Async
     )
     try:
         async with FederationClient(client_config(settings), clock.now) as client:
-            yield Services(
+            svc = Services(
                 settings=settings,
                 db=db,
                 client=client,
@@ -121,6 +129,10 @@ async def open_services(settings: Settings, clock: Clock | None = None) -> Async
                 uris=Uris(settings.base_url),
                 catalogs=Catalogs(locales_dir()),
             )
+            try:
+                yield svc
+            finally:
+                await asyncio.to_thread(svc.components.close)
     finally:
         await db.dispose()
 

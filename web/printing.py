@@ -3,84 +3,76 @@ media, made by WeasyPrint. Pango and HarfBuzz shape Persian and Arabic; the page
 stylesheet drops navigation and forms. Images and the stylesheet come from our own files only:
 making a PDF never fetches anything from the network.
 
-PDFs are cached on disk per post version and interface language; one is made at a time."""
+PDFs are cached on disk per post version and interface language; they are made in worker
+processes (`content.pdf`, the light module those processes import)."""
 
 from __future__ import annotations
 
 import asyncio
 import hashlib
-import io
 import logging
+import multiprocessing
 import os
-from dataclasses import dataclass, field
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
-from typing import Any
 
 from sqlalchemy import select
 from starlette.requests import Request
 from starlette.responses import Response
 
 from content.mediastore import MediaStore
+from content.pdf import PdfUnavailable, render_pdf
 from core.paths import static_dir
 from outbox.kinds import PostKind
 from outbox.models import Post, PostState, Visibility
 from runtime.services import services
 from web.pages import not_found, pages, post_page
 
+log = logging.getLogger(__name__)
 PRINTABLE = {PostKind.article, PostKind.strike, PostKind.campaign, PostKind.event, PostKind.note}
-
-
-class PdfUnavailable(RuntimeError):
-    """WeasyPrint (or the Pango library it needs) is not installed on this server."""
 
 
 @dataclass
 class PdfPrinter:
-    """This instance's PDF maker: one rendering at a time (it takes a core for a moment)."""
+    """This instance's PDF maker: pages are laid out in worker processes (spawned on the first
+    PDF, `HAMBASTEGI_PDF_PROCESSES` of them), so a layout never holds the web process's
+    interpreter while it answers other requests; each process makes one PDF at a time."""
 
-    turn: asyncio.Semaphore = field(default_factory=lambda: asyncio.Semaphore(1))
+    processes: int = 1
+    _pool: ProcessPoolExecutor | None = None
+    _turn: asyncio.Semaphore | None = None
 
+    async def render(self, html: str, *, base_url: str, media_dir: Path) -> bytes:
+        if self._pool is None or self._turn is None:
+            self._pool = ProcessPoolExecutor(
+                max_workers=self.processes, mp_context=multiprocessing.get_context("spawn")
+            )
+            self._turn = asyncio.Semaphore(self.processes)
+        job = partial(
+            render_pdf,
+            html,
+            base_url=base_url,
+            static_dir=static_dir(),
+            media=MediaStore(media_dir),
+        )
+        async with self._turn:
+            try:
+                return await asyncio.get_running_loop().run_in_executor(self._pool, job)
+            except BrokenProcessPool:
+                # A worker died (out of memory, or a program that starts us without a
+                # `__main__` guard): make this one here, and start afresh next time.
+                log.warning("the PDF worker process stopped; making this PDF in-process")
+                self.close()
+                return await asyncio.to_thread(job)
 
-def _fetcher(static_dir: Path, media: MediaStore, base_url: str) -> Any:
-    """A WeasyPrint URL fetcher that serves our stylesheet and media files and nothing else."""
-    from weasyprint.urls import URLFetcher, URLFetcherResponse  # noqa: PLC0415 - optional
-
-    class OwnFilesOnly(URLFetcher):  # type: ignore[misc]
-        def fetch(self, url: str, headers: Any = None) -> URLFetcherResponse:
-            path = url.removeprefix(base_url) if url.startswith(base_url + "/") else ""
-            if path.startswith("/static/"):
-                name = path.removeprefix("/static/")
-                file = static_dir / name
-                if "/" not in name and name.endswith(".css") and file.is_file():
-                    return URLFetcherResponse(url, file.read_bytes(), {"Content-Type": "text/css"})
-            elif path.startswith("/media/"):
-                name = path.removeprefix("/media/")
-                found = media.path_of(name)
-                if found is not None:
-                    return URLFetcherResponse(
-                        url, found.read_bytes(), {"Content-Type": media.media_type(name)}
-                    )
-            raise ValueError(f"not fetched while making a PDF: {url}")
-
-    return OwnFilesOnly()
-
-
-def render_pdf(html: str, *, base_url: str, static_dir: Path, media: MediaStore) -> bytes:
-    """The page as PDF (print media). Raises PdfUnavailable without WeasyPrint and Pango."""
-    try:
-        from weasyprint import HTML  # noqa: PLC0415 - optional, and slow to import
-    except (ImportError, OSError) as exc:
-        raise PdfUnavailable(str(exc)) from exc
-    # Rules it cannot use (screen-only media queries, clip-path) are expected: not news.
-    logging.getLogger("weasyprint").setLevel(logging.ERROR)
-    out = io.BytesIO()
-    HTML(
-        string=html,
-        base_url=base_url + "/",
-        url_fetcher=_fetcher(static_dir, media, base_url),
-        media_type="print",
-    ).write_pdf(out)
-    return out.getvalue()
+    def close(self) -> None:
+        """Stop the worker processes (the instance is shutting down)."""
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+            self._pool = None
 
 
 async def post_pdf(request: Request) -> Response:
@@ -109,29 +101,27 @@ async def post_pdf(request: Request) -> Response:
     if page.status_code != 200:
         return page
     printer = svc.component(PdfPrinter)
-    async with printer.turn:
-        try:
-            pdf = await asyncio.to_thread(
-                render_pdf,
-                bytes(page.body).decode(),
-                base_url=svc.settings.base_url,
-                static_dir=static_dir(),
-                media=MediaStore(svc.settings.media_dir),
-            )
-        except PdfUnavailable:
-            _ = pages(request).gettext(request)
-            return pages(request).render(
-                request,
-                "error.html",
-                {
-                    "title": _("PDF not available"),
-                    "message": _(
-                        "This server cannot make PDFs (WeasyPrint and Pango are not "
-                        "installed). Print the page from your browser instead."
-                    ),
-                },
-                status_code=503,
-            )
+    printer.processes = svc.settings.pdf_processes
+    try:
+        pdf = await printer.render(
+            bytes(page.body).decode(),
+            base_url=svc.settings.base_url,
+            media_dir=svc.settings.media_dir,
+        )
+    except PdfUnavailable:
+        _ = pages(request).gettext(request)
+        return pages(request).render(
+            request,
+            "error.html",
+            {
+                "title": _("PDF not available"),
+                "message": _(
+                    "This server cannot make PDFs (WeasyPrint and Pango are not "
+                    "installed). Print the page from your browser instead."
+                ),
+            },
+            status_code=503,
+        )
     cache.parent.mkdir(parents=True, exist_ok=True)
     tmp = cache.with_suffix(f".tmp{os.getpid()}")
     tmp.write_bytes(pdf)

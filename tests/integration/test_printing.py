@@ -5,6 +5,7 @@ making it fetches nothing from the network. Pages print without navigation too."
 from __future__ import annotations
 
 import asyncio
+import os
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -13,6 +14,7 @@ import pytest
 from PIL import Image, ImageChops
 
 from content.mediastore import MediaStore
+from content.pdf import render_pdf
 from core.paths import static_dir
 from outbox.compose import Draft
 from outbox.kinds import PostKind
@@ -20,7 +22,7 @@ from outbox.models import Visibility
 from outbox.posts import create_post
 from tests.browser.conftest import screenshot_path
 from tests.integration.site_support import Site, site
-from web.printing import render_pdf
+from web.printing import PdfPrinter
 
 pytestmark = pytest.mark.db
 
@@ -160,3 +162,28 @@ async def test_a_pdf_is_made_once_per_version_and_language(s: Site) -> None:
     cached = list((s.instance.svc.settings.data_dir / "pdf").glob("*.pdf"))
     assert len(cached) == 2  # Persian and English interface
     assert english.status_code == 200
+
+
+async def test_pdfs_are_made_in_a_worker_process_and_survive_its_death() -> None:
+    """The layout runs in another process; if that process dies, the PDF is still made (here,
+    once) and the next one starts a new worker."""
+    printer = PdfPrinter(processes=1)
+    html = "<html><body><p>کارگران نفت</p></body></html>"
+    base, media = "http://127.0.0.1:8700", Path("/nonexistent")
+    try:
+        first = await printer.render(html, base_url=base, media_dir=media)
+        assert printer._pool is not None
+        workers = list(printer._pool._processes.values())
+        assert workers
+        assert os.getpid() not in [w.pid for w in workers]
+        for worker in workers:
+            worker.kill()
+            worker.join()
+        second = await printer.render(html, base_url=base, media_dir=media)
+        third = await printer.render(html, base_url=base, media_dir=media)
+    finally:
+        printer.close()
+
+    assert first.startswith(b"%PDF-")
+    assert second.startswith(b"%PDF-")
+    assert third.startswith(b"%PDF-")

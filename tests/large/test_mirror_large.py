@@ -34,7 +34,7 @@ async def make_mirror(instance: Instance, target: Path) -> tuple[Export, float]:
 
 
 async def test_the_large_demos_mirror_serves_and_every_link_resolves(tmp_path: Path) -> None:
-    async with asgi_instance(tmp_path, page_cache_seconds=0) as instance:
+    async with asgi_instance(tmp_path, page_cache_seconds=0, pdf_processes=2) as instance:
         await seed_large(instance.svc)
         async with instance.svc.db.reader() as session:
             public = (

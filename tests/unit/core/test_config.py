@@ -52,6 +52,9 @@ def test_secret_key_is_made_once_and_kept_private(tmp_path: Path) -> None:
         ({"CA_BUNDLE": "/nonexistent/ca.pem"}, "HAMBASTEGI_CA_BUNDLE"),
         ({"TYPO_SETTING": "1"}, "HAMBASTEGI_TYPO_SETTING"),
         ({"SQLITE_SYNCHRONOUS": "off"}, "HAMBASTEGI_SQLITE_SYNCHRONOUS"),
+        ({"PDF_PROCESSES": "0"}, "HAMBASTEGI_PDF_PROCESSES"),
+        ({"PDF_PROCESSES": "65"}, "HAMBASTEGI_PDF_PROCESSES"),
+        ({"PDF_PROCESSES": "two"}, "HAMBASTEGI_PDF_PROCESSES"),
     ],
 )
 def test_bad_settings_fail_with_a_message_naming_the_setting(
