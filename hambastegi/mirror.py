@@ -56,6 +56,7 @@ class Export:
     unchanged: int = 0
     removed: int = 0
     files: dict[str, str] = field(default_factory=dict)  # path -> sha256
+    changed: list[str] = field(default_factory=list)  # the files written this time
 
 
 @asynccontextmanager
@@ -281,6 +282,7 @@ def write(target: Path, files: dict[str, bytes], origin: str) -> Export:
         temporary.write_bytes(body)
         temporary.replace(path)
         result.written += 1
+        result.changed.append(name)
     for name in set(previous) - set(files):
         gone = target / name
         if gone.is_file():
