@@ -85,8 +85,8 @@ async def test_the_large_demos_mirror_serves_and_every_link_resolves(tmp_path: P
         print(f"\nrewritten after the edit: {second.changed}\nthen with no edit: {third.changed}")
         assert f"fa/objects/{edited.public_id}/index.html" in second.changed
         assert 0 < second.written < len(first.files) / 50
-        # With no edit, only listings that depend on the clock may change (an event that has
-        # just begun leaves "upcoming"); no post's own page does.
+        # With no edit, only what carries the time it was made may change (a feed with no
+        # entries is stamped with the time it was built); no post's own page does.
         assert not [name for name in third.changed if "/objects/" in name]
         assert third.written <= 5
         assert (
