@@ -10,11 +10,11 @@ from typing import Any
 from sqlalchemy import select
 
 from actors.directory import get_local
-from actors.models import Actor, ActorKind
+from actors.models import Actor
 from cli.errors import CommandError
 from inbox.models import Invitation
 from network.attending import attend, attendances, leave
-from network.cosign import network_members, sign_invitation, withdraw_invitation
+from network.cosign import all_network_members, sign_invitation, withdraw_invitation
 from outbox import participation
 from outbox.models import Post, Statement
 from outbox.queries import find_post
@@ -134,14 +134,9 @@ async def participants_decide(svc: Services, args: argparse.Namespace, *, approv
 
 async def statement_open(svc: Services, args: argparse.Namespace) -> int:
     post = await _post(svc, args.post)
-    async with svc.db.reader() as session:
-        networks = list(await session.scalars(select(Actor).where(Actor.kind == ActorKind.network)))
-    invitees: dict[int, Actor] = {}
-    for network in networks:
-        for member in await network_members(svc, network.id):
-            invitees[member.id] = member
-    await open_statement(svc, post, list(invitees.values()))
-    elsewhere = sum(1 for a in invitees.values() if not a.is_local and a.id != post.actor_id)
+    invitees = await all_network_members(svc)
+    await open_statement(svc, post, invitees)
+    elsewhere = sum(1 for a in invitees if not a.is_local and a.id != post.actor_id)
     print(f"{post.public_id} is open for co-signing; {elsewhere} members elsewhere invited")
     return 0
 

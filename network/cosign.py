@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from actors.models import Actor, delivery_inbox
+from actors.models import Actor, ActorKind, delivery_inbox
 from federation.vocab import PUBLIC
 from inbox.models import Invitation
 from network.members import list_members
@@ -73,3 +73,15 @@ async def network_members(svc: Services, network_id: int) -> list[Actor]:
         if network is None:
             return []
         return [actor for _member, actor in await list_members(session, network)]
+
+
+async def all_network_members(svc: Services) -> list[Actor]:
+    """Whom a statement opened here invites: the members of every network on this server,
+    each once."""
+    async with svc.db.reader() as session:
+        networks = list(await session.scalars(select(Actor).where(Actor.kind == ActorKind.network)))
+    invitees: dict[int, Actor] = {}
+    for network in networks:
+        for member in await network_members(svc, network.id):
+            invitees[member.id] = member
+    return list(invitees.values())

@@ -6,10 +6,8 @@ naming the account and its post, with the report's words and our note. Once only
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import select
 
 from actors.directory import ensure_instance_actor
-from actors.models import Actor
 from inbox.forwarding import forward_report
 from inbox.models import Report
 from outbox.compose import Draft, PostError
@@ -17,17 +15,26 @@ from outbox.enqueue import enqueue, new_activity_uri
 from outbox.kinds import PostKind
 from outbox.posts import create_post
 from tests.factories import make_actor
+from tests.federation.test_reports_out import reports
 from tests.harness import Instance, eventually
 
 pytestmark = pytest.mark.federation
 
 
-async def reports(instance: Instance) -> list[tuple[Report, Actor]]:
-    async with instance.svc.db.reader() as session:
-        rows = await session.execute(
-            select(Report, Actor).join(Actor, Actor.id == Report.reporter_id)
+async def flag_from(reporting: Instance, here: Instance, named: list[str], content: str) -> None:
+    """The reporting server's instance actor sends a Flag naming `named` to `here`."""
+    async with reporting.svc.db.transaction() as session:
+        instance = await ensure_instance_actor(
+            session, reporting.svc.uris, reporting.svc.clock, reporting.svc.settings.secret_key
         )
-        return [(r, a) for r, a in rows]
+        flag = {
+            "id": new_activity_uri(reporting.svc.uris),
+            "type": "Flag",
+            "actor": instance.uri,
+            "object": named,
+            "content": content,
+        }
+        await enqueue(session, reporting.svc, instance, flag, [f"{here.base_url}/inbox"])
 
 
 async def test_a_report_received_here_is_forwarded_to_the_third_server(
@@ -42,18 +49,7 @@ async def test_a_report_received_here_is_forwarded_to_the_third_server(
     ours = await create_post(
         here.svc, union, Draft(kind=PostKind.note, body="a reply in the thread", language="en")
     )
-    async with reporting.svc.db.transaction() as session:
-        instance = await ensure_instance_actor(
-            session, reporting.svc.uris, reporting.svc.clock, reporting.svc.settings.secret_key
-        )
-        flag = {
-            "id": new_activity_uri(reporting.svc.uris),
-            "type": "Flag",
-            "actor": instance.uri,
-            "object": [ours.uri, theirs.uri],
-            "content": "Recruiting strike breakers",
-        }
-        await enqueue(session, reporting.svc, instance, flag, [f"{here.base_url}/inbox"])
+    await flag_from(reporting, here, [ours.uri, theirs.uri], "Recruiting strike breakers")
 
     [(received, _)] = await eventually(lambda: reports(here), until=lambda r: len(r) == 1)
     assert received.object_uris == [ours.uri]
@@ -79,18 +75,7 @@ async def test_a_report_naming_only_this_server_has_nothing_to_forward(
 ) -> None:
     reporting, here = pair
     union = await make_actor(here.svc, "union")
-    async with reporting.svc.db.transaction() as session:
-        instance = await ensure_instance_actor(
-            session, reporting.svc.uris, reporting.svc.clock, reporting.svc.settings.secret_key
-        )
-        flag = {
-            "id": new_activity_uri(reporting.svc.uris),
-            "type": "Flag",
-            "actor": instance.uri,
-            "object": [union.uri],
-            "content": "x",
-        }
-        await enqueue(session, reporting.svc, instance, flag, [f"{here.base_url}/inbox"])
+    await flag_from(reporting, here, [union.uri], "x")
     [(received, _)] = await eventually(lambda: reports(here), until=lambda r: len(r) == 1)
 
     with pytest.raises(PostError, match="nothing on another server"):

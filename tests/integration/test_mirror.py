@@ -95,17 +95,22 @@ async def served(directory: Path) -> tuple[asyncio.subprocess.Process, str]:
     return process, root
 
 
+async def serve_and_crawl(directory: Path) -> tuple[set[str], list[str]]:
+    """Serve the mirror with `python -m http.server` on loopback and crawl it from its index."""
+    process, root = await served(directory)
+    try:
+        return await crawl_static(root)
+    finally:
+        process.terminate()
+        await process.wait()
+
+
 async def test_the_exported_mirror_serves_as_plain_files_and_every_link_resolves(
     s: Site, tmp_path: Path
 ) -> None:
     target = tmp_path / "mirror"
     await make_mirror(s, target)
-    process, root = await served(target)
-    try:
-        seen, broken = await crawl_static(root)
-    finally:
-        process.terminate()
-        await process.wait()
+    seen, broken = await serve_and_crawl(target)
 
     assert broken == []
     paths = {unquote(urlsplit(u).path) for u in seen}

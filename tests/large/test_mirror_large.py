@@ -21,7 +21,7 @@ from outbox.kinds import PostKind
 from outbox.models import Post, PostState, Visibility
 from outbox.posts import edit_post
 from tests.harness import Instance, asgi_instance
-from tests.integration.test_mirror import crawl_static, served
+from tests.integration.test_mirror import serve_and_crawl
 
 pytestmark = [pytest.mark.large, pytest.mark.db]
 OFFERED_AS_PDF = (PostKind.article, PostKind.strike, PostKind.campaign, PostKind.event)
@@ -54,12 +54,7 @@ async def test_the_large_demos_mirror_serves_and_every_link_resolves(tmp_path: P
         target = tmp_path / "mirror"
 
         first, first_seconds = await make_mirror(instance, target)
-        process, root = await served(target)
-        try:
-            seen, broken = await crawl_static(root)
-        finally:
-            process.terminate()
-            await process.wait()
+        seen, broken = await serve_and_crawl(target)
 
         assert broken == []
         paths = {unquote(urlsplit(u).path) for u in seen}

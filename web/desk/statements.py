@@ -10,10 +10,10 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from accounts.sessions import Identity
-from actors.models import Actor, ActorKind
+from actors.models import Actor
 from federation.errors import FederationError
 from inbox.models import Invitation
-from network.cosign import network_members, sign_invitation, withdraw_invitation
+from network.cosign import all_network_members, sign_invitation, withdraw_invitation
 from outbox.compose import PostError
 from outbox.models import Post, Signature, Statement
 from outbox.statements import open_statement, sign_here, withdraw_here
@@ -94,14 +94,8 @@ async def open_view(request: Request, identity: Identity) -> Response:
     if not identity.can_edit(post.actor_id):
         raise Forbidden("Only its organisation's editors can open a post for co-signing.")
     svc = services(request)
-    async with svc.db.reader() as session:
-        networks = list(await session.scalars(select(Actor).where(Actor.kind == ActorKind.network)))
-    invitees: dict[int, Actor] = {}
-    for network in networks:
-        for member in await network_members(svc, network.id):
-            invitees[member.id] = member
     try:
-        await open_statement(svc, post, list(invitees.values()))
+        await open_statement(svc, post, await all_network_members(svc))
     except PostError as exc:
         raise Forbidden(str(exc)) from exc
     return done("/desk/statements?done=opened")
