@@ -130,6 +130,25 @@ async def _keep(svc: Services, data: RemoteActor, document: dict[str, object]) -
             return await store_remote_actor(session, svc, data, document)
 
 
+def is_fresh(svc: Services, actor: Actor) -> bool:
+    """Is our copy of a remote actor good to use without fetching it again?"""
+    return (
+        actor.deleted_at is None
+        and actor.fetched_at is not None
+        and svc.clock.now() - actor.fetched_at < ACTOR_MAX_AGE
+    )
+
+
+async def fresh_actors(session: AsyncSession, svc: Services, uris: list[str]) -> list[Actor]:
+    """Of these remote actors, the ones `resolve_actor` would give without fetching, in one
+    read (the inbox worker asks this once for a whole batch of senders)."""
+    remote = sorted({uri for uri in uris if not svc.uris.is_ours(uri)})
+    if not remote:
+        return []
+    found = await session.scalars(select(Actor).where(Actor.uri.in_(remote)))
+    return [actor for actor in found if is_fresh(svc, actor)]
+
+
 async def resolve_actor(svc: Services, uri: str, *, refresh: bool = False) -> Actor:
     """Our copy of an actor, fetched when unknown, stale, or when `refresh` is asked for."""
     if not is_http_uri(uri):
@@ -143,12 +162,7 @@ async def resolve_actor(svc: Services, uri: str, *, refresh: bool = False) -> Ac
     if not refresh:
         async with svc.db.reader() as session:
             cached = await find_by_uri(session, uri)
-        if (
-            cached is not None
-            and cached.deleted_at is None
-            and cached.fetched_at is not None
-            and svc.clock.now() - cached.fetched_at < ACTOR_MAX_AGE
-        ):
+        if cached is not None and is_fresh(svc, cached):
             return cached
     data, document = await fetch_remote_actor(svc, uri)
     return await _keep(svc, data, document)

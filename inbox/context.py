@@ -35,10 +35,17 @@ class InboxContext:
     recipient: str | None
     relayed_by: str | None = None  # a relay forwarded it: trust nothing but ids; fetch from origin
     hooks: InboxHooks = field(default_factory=InboxHooks)  # what the layers above subscribed
+    # In the worker's fast lane: the lane's transaction. The handler already runs in a
+    # savepoint of its own there, and the lane marks the row processed with its whole batch.
+    batch: AsyncSession | None = None
     is_finished: bool = False
 
     @asynccontextmanager
     async def effect(self) -> AsyncIterator[AsyncSession]:
+        if self.batch is not None:
+            yield self.batch
+            self.is_finished = True
+            return
         async with self.svc.db.transaction() as session:
             yield session
             result = await session.execute(
@@ -58,4 +65,10 @@ class InboxContext:
 
     async def actor(self, uri: str) -> Actor:
         """The (verified, so usually cached) actor behind an activity."""
-        return await resolve_actor(self.svc, uri)
+        memo = self.svc.db.memo()
+        found: Actor | None = memo.get(("actor", uri)) if memo is not None else None
+        if found is None:
+            found = await resolve_actor(self.svc, uri)
+            if memo is not None:
+                memo.put(("actor", uri), found)
+        return found

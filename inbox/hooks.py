@@ -58,6 +58,9 @@ class KeptPost:
 
 
 InterestHook = Callable[[AsyncSession, Services, Arrival], Awaitable[list[Interest]]]
+# Answers about a batch of senders asked at once, kept in the batch's memo (`storage.memo`) for
+# the interest hooks to find: one read for a hundred activities instead of one each.
+PrefetchHook = Callable[[AsyncSession, Services, list[Actor]], Awaitable[None]]
 KeptHook = Callable[[AsyncSession, Services, KeptPost], Awaitable[None]]
 ChangedHook = Callable[[AsyncSession, Services, str, Activity], Awaitable[None]]
 MovedHook = Callable[[AsyncSession, Services, Actor, Actor], Awaitable[None]]
@@ -67,6 +70,7 @@ Claim = Callable[["InboxContext", Activity], Awaitable[bool]]
 @dataclass
 class InboxHooks:
     interest: list[InterestHook] = field(default_factory=list)
+    prefetch: list[PrefetchHook] = field(default_factory=list)
     remote_post_kept: list[KeptHook] = field(default_factory=list)
     remote_post_updated: list[ChangedHook] = field(default_factory=list)  # (uri, the Update)
     remote_post_deleted: list[ChangedHook] = field(default_factory=list)  # (uri, the Delete)
@@ -84,6 +88,10 @@ class InboxHooks:
         for hook in self.interest:
             found += await hook(session, svc, arrival)
         return found
+
+    async def prefetched(self, session: AsyncSession, svc: Services, senders: list[Actor]) -> None:
+        for hook in self.prefetch:
+            await hook(session, svc, senders)
 
     async def kept(self, session: AsyncSession, svc: Services, kept: KeptPost) -> None:
         for hook in self.remote_post_kept:

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any, cast
 
-from sqlalchemy import select
+from sqlalchemy import Table, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from actors.models import Actor
@@ -16,6 +17,7 @@ from federation.documents import RemoteObjectData, parse_object
 from federation.errors import FetchError, InvalidDocument
 from inbox.models import RemoteObject
 from runtime.services import Services
+from storage.database import insert_ignoring_duplicates
 
 
 async def fetch_object(svc: Services, uri: str) -> RemoteObjectData:
@@ -32,44 +34,78 @@ async def fetch_object(svc: Services, uri: str) -> RemoteObjectData:
 async def store_object(
     session: AsyncSession, svc: Services, data: RemoteObjectData, author: Actor
 ) -> RemoteObject:
-    now = svc.clock.now()
-    row = await session.scalar(select(RemoteObject).where(RemoteObject.uri == data.uri))
-    if row is None:
-        row = RemoteObject(uri=data.uri, actor_id=author.id, received_at=now)
-        session.add(row)
-    elif row.actor_id != author.id:
-        raise InvalidDocument(f"{data.uri} belongs to another actor")
-    row.type = data.type
-    row.in_reply_to_uri = data.in_reply_to
-    row.is_reply = data.is_reply
-    row.quote_uri = data.quote
-    row.name = html_to_text(data.name)[:500]
-    row.summary = html_to_text(data.summary)
-    row.content_html = sanitise_html(data.content)
-    row.language = data.language
-    row.url = data.url if data.url and not svc.uris.is_ours(data.url) else None
-    row.sensitive = data.sensitive or bool(data.summary)
-    row.is_public = data.is_public
-    row.attachments = [
-        {
-            "url": a.url,
-            "media_type": a.media_type,
-            "name": a.name,
-            "sensitive": a.sensitive,
-            "blurhash": a.blurhash,
-            "width": a.width,
-            "height": a.height,
-        }
-        for a in data.attachments
-    ]
-    row.tags = [{"type": "Hashtag", "name": t, "key": normalise_tag(t)} for t in data.hashtags]
-    row.poll = [{"name": o.name, "votes": o.votes} for o in data.poll]
-    row.poll_multiple = data.poll_multiple
-    row.published = _parse_time(data.published) or now
-    row.updated_at = _parse_time(data.updated)
-    row.deleted_at = None
-    await session.flush()
+    """Keep the post (`keep_object`) and give its row."""
+    row = await session.get(RemoteObject, await keep_object(session, svc, data, author))
+    if row is None:  # pragma: no cover - it was written in this transaction
+        raise RuntimeError(f"{data.uri} was stored and is gone")
     return row
+
+
+async def keep_object(
+    session: AsyncSession, svc: Services, data: RemoteObjectData, author: Actor
+) -> int:
+    """Store a remote post, sanitised (or refresh our copy); its row's id. A post we never had
+    is one INSERT (the inbox's commonest write); a post we hold is updated through its row."""
+    values = _columns(svc, data)
+    table = cast(Table, RemoteObject.__table__)
+    new_id = await session.scalar(  # parameters apart: one compiled statement, cached
+        insert_ignoring_duplicates(svc.db, table, "uri").returning(table.c.id),
+        {"uri": data.uri, "actor_id": author.id, "received_at": svc.clock.now(), **values},
+    )
+    if new_id is not None:
+        return int(new_id)
+    found = (
+        await session.execute(
+            select(RemoteObject.id, RemoteObject.actor_id).where(RemoteObject.uri == data.uri)
+        )
+    ).first()
+    if found is None:  # pragma: no cover - the INSERT met it a moment ago
+        raise RuntimeError(f"{data.uri} is neither new nor held")
+    object_id, actor_id = found
+    if actor_id != author.id:
+        raise InvalidDocument(f"{data.uri} belongs to another actor")
+    row = await session.get(RemoteObject, object_id)
+    if row is None:  # pragma: no cover - read just now in this transaction
+        raise RuntimeError(f"{data.uri} is gone")
+    for name, value in values.items():
+        setattr(row, name, value)
+    await session.flush()
+    return int(object_id)
+
+
+def _columns(svc: Services, data: RemoteObjectData) -> dict[str, Any]:
+    """A remote post's columns, as we keep them (sanitised, trimmed)."""
+    return {
+        "type": data.type,
+        "in_reply_to_uri": data.in_reply_to,
+        "is_reply": data.is_reply,
+        "quote_uri": data.quote,
+        "name": html_to_text(data.name)[:500],
+        "summary": html_to_text(data.summary),
+        "content_html": sanitise_html(data.content),
+        "language": data.language,
+        "url": data.url if data.url and not svc.uris.is_ours(data.url) else None,
+        "sensitive": data.sensitive or bool(data.summary),
+        "is_public": data.is_public,
+        "attachments": [
+            {
+                "url": a.url,
+                "media_type": a.media_type,
+                "name": a.name,
+                "sensitive": a.sensitive,
+                "blurhash": a.blurhash,
+                "width": a.width,
+                "height": a.height,
+            }
+            for a in data.attachments
+        ],
+        "tags": [{"type": "Hashtag", "name": t, "key": normalise_tag(t)} for t in data.hashtags],
+        "poll": [{"name": o.name, "votes": o.votes} for o in data.poll],
+        "poll_multiple": data.poll_multiple,
+        "published": _parse_time(data.published) or svc.clock.now(),
+        "updated_at": _parse_time(data.updated),
+        "deleted_at": None,
+    }
 
 
 def _parse_time(value: str | None) -> datetime | None:
@@ -82,4 +118,4 @@ def _parse_time(value: str | None) -> datetime | None:
     return moment if moment.tzinfo is not None else None
 
 
-__all__ = ["FetchError", "fetch_object", "store_object"]
+__all__ = ["FetchError", "fetch_object", "keep_object", "store_object"]

@@ -21,12 +21,14 @@ from datetime import timedelta
 
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from actors.domains import rules
 from actors.resolver import ResolveError
 from federation.client import no_fetching
 from federation.documents import parse_activity
 from federation.errors import FetchDeferred, FetchError, InvalidDocument
+from inbox.acceptance import prefetch_senders
 from inbox.context import Ignored, InboxContext, LeaseLost
 from inbox.dispatch import Handler, handler_for
 from inbox.hooks import InboxHooks
@@ -34,6 +36,7 @@ from inbox.integrity import check_integrity
 from inbox.models import ReceivedActivity, ReceivedState
 from inbox.origin import involved_domains
 from runtime.services import Services
+from storage.memo import BatchMemo
 from storage.queue import claim
 
 log = logging.getLogger(__name__)
@@ -41,6 +44,9 @@ BATCH = 100
 PARALLEL_ACTORS = 8
 MAX_ATTEMPTS = 8
 FAST_LANE_SECONDS = 0.1  # the longest one fast-lane transaction holds SQLite's write lock
+# Writes that change no answer the fast lane keeps in its memo (who an actor is, whether we
+# want its posts): the activities' own rows and the remote posts stored.
+FAST_LANE_OWN = ("inbox_activities", "remote_objects")
 
 
 class InboxWorker:
@@ -112,8 +118,12 @@ class InboxWorker:
         deferred_actors: set[str] = set()
         while pending:
             chunk: list[ReceivedActivity] = []
+            took_effect: list[int] = []
             try:
-                async with self.svc.db.batch():
+                memo = BatchMemo(keeps_through=FAST_LANE_OWN)
+                async with self.svc.db.batch(memo=memo) as batch:
+                    senders = [row.actor_uri for row in pending]
+                    await prefetch_senders(batch, self.svc, self.hooks, senders)
                     with no_fetching():
                         started = time.monotonic()
                         while pending and time.monotonic() - started < self.fast_lane_seconds:
@@ -123,12 +133,13 @@ class InboxWorker:
                                 continue
                             chunk.append(row)
                             try:
-                                async with self.svc.db.transaction():  # this row's savepoint
-                                    await self.process(row.id, lease, row=row, fast=True)
+                                if await self.process(row.id, lease, row=row, batch=batch):
+                                    took_effect.append(row.id)
                             except FetchDeferred:
                                 chunk.remove(row)
                                 deferred_actors.add(row.actor_uri)
                                 slow.append(row)
+                    await self._mark_processed(batch, took_effect, lease)
             except Exception:
                 log.warning(
                     "a fast-lane transaction of %d inbox activities failed; "
@@ -152,21 +163,46 @@ class InboxWorker:
             for row in rows:
                 await self.process(row.id, lease, row=row)
 
+    async def _mark_processed(self, batch: AsyncSession, row_ids: list[int], lease: str) -> None:
+        """The fast lane's activities that took effect, marked processed in one statement at
+        the end of their batch (the same transaction as their effects). If any row is no longer
+        ours, the whole batch rolls back and its rows go through the slow lane."""
+        if not row_ids:
+            return
+        result = await batch.execute(
+            update(ReceivedActivity)
+            .where(ReceivedActivity.id.in_(row_ids), ReceivedActivity.lease == lease)
+            .values(
+                state=ReceivedState.processed,
+                processed_at=self.svc.clock.now(),
+                locked_until=None,
+                lease=None,
+                error=None,
+            )
+        )
+        if getattr(result, "rowcount", 0) != len(row_ids):
+            raise LeaseLost(f"some of inbox rows {row_ids} are no longer ours")
+
     async def process(
         self,
         row_id: int,
         lease: str,
         *,
         row: ReceivedActivity | None = None,
-        fast: bool = False,
-    ) -> None:
-        """Run one activity's handler and record the outcome. In the fast lane (`fast`), a
-        fetch (`FetchDeferred`) or a database error is raised to the lane, not recorded."""
+        batch: AsyncSession | None = None,
+    ) -> bool:
+        """Run one activity's handler and record the outcome.
+
+        In the fast lane (`batch`, the lane's open transaction) the handler runs in a savepoint
+        of its own and its effect is not marked processed here: this returns True and the lane
+        marks it with the rest of the batch. A fetch (`FetchDeferred`) or a database error is
+        raised to the lane, not recorded."""
+        fast = batch is not None
         if row is None:
             async with self.svc.db.reader() as session:
                 row = await session.get(ReceivedActivity, row_id)
         if row is None or row.lease != lease:
-            return
+            return False
         ctx = InboxContext(
             svc=self.svc,
             row_id=row.id,
@@ -174,6 +210,7 @@ class InboxWorker:
             recipient=row.recipient,
             relayed_by=row.relayed_by,
             hooks=self.hooks,
+            batch=batch,
         )
         try:
             activity = parse_activity(row.document)
@@ -183,7 +220,12 @@ class InboxWorker:
                 if policy.is_refused(domain):
                     raise Ignored(f"{domain} is blocked or not on the allowlist")
             await check_integrity(ctx, row.document)
-            await handler_for(self.handlers, activity.type)(ctx, activity)
+            handler = handler_for(self.handlers, activity.type)
+            if fast:
+                async with self.svc.db.transaction():  # this activity's savepoint
+                    await handler(ctx, activity)
+            else:
+                await handler(ctx, activity)
         except FetchDeferred:
             if fast:
                 raise
@@ -218,8 +260,11 @@ class InboxWorker:
                 row_id, lease, ReceivedState.failed, f"{exc.__class__.__name__}: {exc}"
             )
         else:
+            if fast and ctx.is_finished:
+                return True
             if not ctx.is_finished:
                 await self._finish(row_id, lease, ReceivedState.processed, None)
+        return False
 
     async def _finish(
         self, row_id: int, lease: str, state: ReceivedState, reason: str | None

@@ -25,6 +25,7 @@ from runtime.services import Services
 
 def install(hooks: InboxHooks) -> None:
     hooks.interest.append(interest)
+    hooks.prefetch.append(prefetch_members)
     hooks.remote_post_kept.append(on_kept)
     hooks.remote_post_updated.append(on_changed)
     hooks.remote_post_deleted.append(on_deleted)
@@ -39,7 +40,7 @@ def install(hooks: InboxHooks) -> None:
 
 async def interest(session: AsyncSession, svc: Services, arrival: Arrival) -> list[Interest]:
     found: list[Interest] = []
-    if arrival.via == "Create" and await memberships_of(session, arrival.sender.id):
+    if arrival.via == "Create" and await _is_member(session, svc, arrival.sender):
         found.append(Interest("member", whole_thread=True))
     if arrival.via == "Announce" and await relays.is_subscribed_relay(session, arrival.sender.uri):
         found.append(Interest("relay"))
@@ -48,6 +49,25 @@ async def interest(session: AsyncSession, svc: Services, arrival: Arrival) -> li
     ):
         found.append(Interest("subscriber"))
     return found
+
+
+async def _is_member(session: AsyncSession, svc: Services, actor: Actor) -> bool:
+    memo = svc.db.memo()
+    known: bool | None = memo.get(("member", actor.id)) if memo is not None else None
+    if known is None:
+        known = bool(await memberships_of(session, actor.id))
+    return known
+
+
+async def prefetch_members(session: AsyncSession, svc: Services, senders: list[Actor]) -> None:
+    """Which of a batch's senders are members of one of our networks, in one read."""
+    memo = svc.db.memo()
+    if memo is None:
+        return
+    ids = [actor.id for actor in senders]
+    members = set(await session.scalars(select(Member.actor_id).where(Member.actor_id.in_(ids))))
+    for actor_id in ids:
+        memo.put(("member", actor_id), actor_id in members)
 
 
 def member_post(

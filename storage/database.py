@@ -36,6 +36,7 @@ from sqlalchemy.ext.asyncio import (
 )
 
 from storage import sqlite_inline
+from storage.memo import BatchMemo, has_changes
 
 
 def _json_text(value: Any) -> str:
@@ -56,6 +57,7 @@ class _Batch:
     database: Database
     session: AsyncSession
     task: asyncio.Task[object] | None
+    memo: BatchMemo | None = None
 
 
 _batch: ContextVar[_Batch | None] = ContextVar("hambastegi_batch", default=None)
@@ -102,36 +104,61 @@ class Database:
     def dialect(self) -> str:
         return "sqlite" if self.is_sqlite else "postgresql"
 
-    def _open_batch(self) -> AsyncSession | None:
+    def _current_batch(self) -> _Batch | None:
         """The batch this task is in, if any (tasks it started are not in it)."""
         batch = _batch.get()
         if batch is None or batch.database is not self:
             return None
         if batch.task is not asyncio.current_task():
             return None
-        return batch.session
+        return batch
+
+    def _open_batch(self) -> AsyncSession | None:
+        batch = self._current_batch()
+        return None if batch is None else batch.session
+
+    def memo(self) -> BatchMemo | None:
+        """The memo of the batch this task is in (`storage.memo`), if it keeps one."""
+        batch = self._current_batch()
+        return None if batch is None else batch.memo
 
     @asynccontextmanager
-    async def batch(self) -> AsyncIterator[AsyncSession]:
+    async def batch(self, *, memo: BatchMemo | None = None) -> AsyncIterator[AsyncSession]:
         """One write transaction for many units of work by this task (see the module's doc).
-        Nothing may wait on the network inside it: it holds SQLite's write lock."""
+        Nothing may wait on the network inside it: it holds SQLite's write lock. With `memo`,
+        answers read in the batch may be kept there until the batch writes what they read."""
         if self._open_batch() is not None:
             raise RuntimeError("batches do not nest")
         async with self._write_transaction(self._batcher) as session:
-            token = _batch.set(_Batch(self, session, asyncio.current_task()))
+            token = _batch.set(_Batch(self, session, asyncio.current_task(), memo))
+            if memo is not None:
+                memo.watch(session.sync_session)
             try:
                 yield session
             finally:
                 _batch.reset(token)
+                if memo is not None:
+                    memo.unwatch(session.sync_session)
+                    memo.clear()
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncSession]:
         """A write transaction: committed on success, rolled back on error (inside a batch, a
         savepoint: released on success, rolled back on error, committed with the batch)."""
-        batched = self._open_batch()
-        if batched is not None:
-            async with batched.begin_nested():
-                yield batched
+        batch = self._current_batch()
+        if batch is not None:
+            memo = batch.memo
+            writes = memo.writes if memo is not None else 0
+            async with batch.session.begin_nested():
+                try:
+                    yield batch.session
+                except BaseException:
+                    # The savepoint rolls back: if it changed anything, answers read since
+                    # (and objects kept in the memo) may be gone or expired.
+                    changed = has_changes(batch.session.sync_session)
+                    if memo is not None and (memo.writes != writes or changed):
+                        memo.clear()
+                    raise
             return
         async with self._write_transaction(self._writer) as session:
             yield session

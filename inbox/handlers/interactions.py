@@ -10,7 +10,7 @@ from federation.documents import Activity
 from inbox.acceptance import interests
 from inbox.context import Ignored, InboxContext
 from inbox.hooks import Arrival, KeptPost
-from inbox.objects import fetch_object, store_object
+from inbox.objects import fetch_object, keep_object
 from outbox.models import Interaction, InteractionKind, Post, PostState, Visibility
 from storage.database import insert_ignoring_duplicates
 
@@ -61,7 +61,7 @@ async def handle_announce(ctx: InboxContext, activity: Activity) -> None:
     except ResolveError as exc:
         raise Ignored(f"cannot resolve the author: {exc}") from exc
     async with ctx.effect() as session:
-        await store_object(session, ctx.svc, data, author)
+        await keep_object(session, ctx.svc, data, author)
         kept = KeptPost(activity, data, author, tuple(reasons), ctx.relayed_by)
         await ctx.hooks.kept(session, ctx.svc, kept)
 

@@ -12,7 +12,7 @@ from federation.errors import InvalidDocument
 from federation.vocab import ACTOR_TYPES
 from inbox.context import Ignored, InboxContext
 from inbox.models import RemoteObject
-from inbox.objects import fetch_object, store_object
+from inbox.objects import fetch_object, keep_object
 
 
 async def handle_update(ctx: InboxContext, activity: Activity) -> None:
@@ -50,7 +50,7 @@ async def update_object(ctx: InboxContext, activity: Activity) -> None:
     if data.attributed_to != author.uri:
         raise Ignored("only its author can update a post")
     async with ctx.effect() as session:
-        await store_object(session, ctx.svc, data, author)
+        await keep_object(session, ctx.svc, data, author)
         await ctx.hooks.updated(session, ctx.svc, known.uri, activity)
 
 

@@ -12,6 +12,7 @@ import pytest
 from sqlalchemy import event, select
 from sqlalchemy.exc import OperationalError
 
+from actors.models import Actor, Follow, FollowState
 from federation.documents import Activity
 from hambastegi.wiring import inbox_handlers, inbox_hooks
 from hambastegi.workers import inbox_worker
@@ -40,6 +41,37 @@ def mention(s: Scene, author: PeerActor, n: int) -> dict[str, Any]:
     }
 
 
+def unaddressed(s: Scene, n: int) -> dict[str, Any]:
+    """A public post that names none of ours."""
+    return {
+        "id": f"{s.alice.uri}/notes/{n}",
+        "type": "Note",
+        "attributedTo": s.alice.uri,
+        "content": f"<p>Elsewhere, number {n}</p>",
+        "to": ["https://www.w3.org/ns/activitystreams#Public"],
+        "cc": [f"{s.alice.uri}/followers"],
+    }
+
+
+def counting_commits(s: Scene) -> list[int]:
+    commits = [0]
+
+    def _count(_conn: object) -> None:
+        commits[0] += 1
+
+    db = s.instance.svc.db
+    for engine in {db.write_engine, db.batch_engine}:
+        event.listen(engine.sync_engine, "commit", _count)
+    return commits
+
+
+async def find_actor(s: Scene, uri: str) -> Actor:
+    async with s.instance.svc.db.reader() as session:
+        found = await session.scalar(select(Actor).where(Actor.uri == uri))
+    assert found is not None
+    return found
+
+
 async def outcomes(s: Scene) -> list[tuple[str, str, str | None]]:
     async with s.instance.svc.db.reader() as session:
         rows = await session.execute(
@@ -64,14 +96,7 @@ async def test_a_burst_about_known_things_costs_far_fewer_commits_than_activitie
     for n in range(60):
         assert (await s.post_signed(activity(s.alice, "Create", mention(s, s.alice, n),
                                              suffix=str(n)))).status_code == 202  # fmt: skip
-    commits = [0]
-
-    def _count(_conn: object) -> None:
-        commits[0] += 1
-
-    db = s.instance.svc.db
-    for engine in {db.write_engine, db.batch_engine}:
-        event.listen(engine.sync_engine, "commit", _count)
+    commits = counting_commits(s)
 
     worker = inbox_worker(s.instance.svc)
     worker.fast_lane_seconds = 60.0  # (by default a transaction stops taking more at 0.1 s)
@@ -81,6 +106,40 @@ async def test_a_burst_about_known_things_costs_far_fewer_commits_than_activitie
     for n in range(60):
         assert await kept(s, f"{s.alice.uri}/notes/{n}") is not None
     assert commits[0] == 3  # the claim, one fast-lane transaction, the claim that found none
+
+
+async def test_in_one_fast_lane_transaction_what_an_activity_changes_counts_for_the_next(
+    s: Scene,
+) -> None:
+    """The fast lane keeps its answers about a sender for the batch (is it followed, is it a
+    member). We follow Alice, so her first post is kept; then she rejects our follow (as
+    Mastodon does when it removes a follower); her next post, in the same transaction, is no
+    longer for us: the answer changed with the Reject."""
+    union = await find_actor(s, s.union_uri)
+    await s.post_signed(activity(s.alice, "Create", unaddressed(s, 1), suffix="1"))
+    follow_uri = f"{s.union_uri}/follows/alice"
+    async with s.instance.svc.db.transaction() as session:
+        alice = await session.scalar(select(Actor).where(Actor.uri == s.alice.uri))
+        assert alice is not None
+        session.add(Follow(follower_id=union.id, followed_id=alice.id,
+                           state=FollowState.accepted, activity_uri=follow_uri,
+                           created_at=s.instance.svc.clock.now()))  # fmt: skip
+    await s.post_signed(activity(s.alice, "Reject", follow_uri, suffix="reject"))
+    await s.post_signed(activity(s.alice, "Create", unaddressed(s, 2), suffix="2"))
+    commits = counting_commits(s)
+
+    worker = inbox_worker(s.instance.svc)
+    worker.fast_lane_seconds = 60.0
+    assert await worker.run_once() == 3
+
+    assert [(state, error) for _uri, state, error in await outcomes(s)] == [
+        ("processed", None),
+        ("processed", None),
+        ("ignored", "not from a member or someone we follow, and not about us"),
+    ]
+    assert await kept(s, f"{s.alice.uri}/notes/1") is not None
+    assert await kept(s, f"{s.alice.uri}/notes/2") is None
+    assert commits[0] == 3  # the claim, all three in one fast-lane transaction, the last claim
 
 
 async def test_an_activity_that_needs_a_fetch_waits_with_its_actors_later_ones_in_order(
@@ -127,7 +186,9 @@ async def test_when_a_fast_lane_transaction_fails_its_activities_are_done_one_by
 
     handlers["Create"] = create_failing_once
 
-    assert await InboxWorker(s.instance.svc, handlers, inbox_hooks()).run_once() == 5
+    worker = InboxWorker(s.instance.svc, handlers, inbox_hooks())
+    worker.fast_lane_seconds = 60.0  # all five in one transaction, however slow the machine
+    assert await worker.run_once() == 5
 
     assert [state for _uri, state, _e in await outcomes(s)] == ["processed"] * 5
     for n in range(5):

@@ -8,12 +8,15 @@ import sqlite3
 import threading
 import time
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime
 
 import pytest
-from sqlalchemy import event, func, select
+from sqlalchemy import delete, event, func, select, update
 
+from actors.models import DomainPolicy, DomainPolicyKind
 from core.config import normalise_database_url
 from storage.database import Database
+from storage.memo import BatchMemo
 from storage.meta import InstanceMeta
 from tests import databases
 
@@ -110,6 +113,55 @@ async def test_batches_do_not_nest(db: Database) -> None:
         with pytest.raises(RuntimeError, match="nest"):
             async with db.batch():
                 pass
+
+
+async def test_a_batch_memo_keeps_answers_only_until_the_batch_writes_what_they_may_depend_on(
+    db: Database,
+) -> None:
+    memo = BatchMemo(keeps_through={"instance_meta"})
+    async with db.batch(memo=memo):
+        assert db.memo() is memo
+        assert await asyncio.create_task(_memo_of(db)) is None  # another task: not in the batch
+        memo.put("answer", 1)
+        async with db.transaction() as session:  # writes to a table the answers do not read
+            session.add(InstanceMeta(key="memo:1", value="1"))
+        async with db.transaction() as session:
+            await session.execute(update(InstanceMeta).values(value="2"))
+        assert memo.get("answer") == 1
+
+        async with db.transaction() as session:  # an object of another table, flushed
+            session.add(DomainPolicy(domain="a.example", policy=DomainPolicyKind.block,
+                                     created_at=datetime.now(UTC)))  # fmt: skip
+        assert memo.get("answer") is None
+
+        memo.put("answer", 2)
+        async with db.transaction() as session:  # a statement on another table
+            await session.execute(delete(DomainPolicy))
+        assert memo.get("answer") is None
+
+        memo.put("answer", 3)
+        with pytest.raises(RuntimeError):  # a savepoint that changed nothing rolls back
+            await _failing_unit(db, writes=False)
+        assert memo.get("answer") == 3
+        with pytest.raises(RuntimeError):  # a savepoint rolled back, even of a kept table
+            await _failing_unit(db, writes=True)
+        assert memo.get("answer") is None
+        memo.put("answer", 4)
+    assert db.memo() is None
+    assert memo.get("answer") is None  # nothing outlives its batch
+
+
+async def _failing_unit(db: Database, *, writes: bool) -> None:
+    async with db.transaction() as session:
+        if writes:
+            session.add(InstanceMeta(key="memo:2", value="1"))
+        else:
+            await session.scalar(select(func.count()).select_from(InstanceMeta))
+        raise RuntimeError("this unit fails")
+
+
+async def _memo_of(db: Database) -> BatchMemo | None:
+    return db.memo()
 
 
 async def test_sqlite_writer_waits_for_another_process_without_stopping_the_loop(
