@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import random
 from collections.abc import Iterator
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select, update
@@ -192,65 +192,74 @@ async def _local_posts(svc: Services, organisations: list[Actor], rng: random.Ra
     now = svc.clock.now()
     count = 0
     for o, actor in enumerate(organisations):
-        previous: Post | None = None
-        for i in range(POSTS_PER_ORGANISATION):
-            n = o * POSTS_PER_ORGANISATION + i
-            kind = KIND_CYCLE[n % len(KIND_CYCLE)]
-            draft = _draft(kind, actor.language, n, rng)
-            if kind == PostKind.event:
-                start = now + timedelta(days=int(draft.details["_in_days"]), hours=n % 10)
-                draft = Draft(
-                    kind=kind,
-                    language=draft.language,
-                    title=draft.title,
-                    body=draft.body,
-                    details={
-                        "starts_at": start.strftime("%Y-%m-%dT%H:00"),
-                        "ends_at": (start + timedelta(hours=2)).strftime("%Y-%m-%dT%H:00"),
-                        "timezone": "Asia/Tehran",
-                        "location": "Online",
-                    },
-                )
-            if kind == PostKind.note and previous is not None and i % 9 == 0:
-                draft = Draft(
-                    kind=kind, language=draft.language, body=draft.body, in_reply_to=previous.uri
-                )
-            if i >= POSTS_PER_ORGANISATION - 2:
-                draft = Draft(
-                    kind=draft.kind,
-                    language=draft.language,
-                    title=draft.title,
-                    body=draft.body,
-                    details=draft.details,
-                    publish_at=now + timedelta(days=3 + i),
-                )
-            post = await create_post(svc, actor, draft)
-            count += 1
-            if kind == PostKind.article and i % 3 == 0:
-                other = LANGUAGES[(LANGUAGES.index(actor.language) + 4) % len(LANGUAGES)]
-                translated = _draft(PostKind.article, other, n, rng)
-                await create_post(
-                    svc,
-                    actor,
-                    Draft(
-                        kind=PostKind.article,
-                        language=other,
-                        title=translated.title,
-                        body=translated.body,
-                        translation_of=post.public_id,
-                    ),
-                )
-                count += 1
-            if kind == PostKind.note:
-                previous = post
+        # One transaction per organisation's posts (each post a savepoint of it): thousands of
+        # small statements run without a round trip to a database thread each.
+        async with svc.db.batch():
+            count += await _posts_of(svc, o, actor, now, rng)
     await _spread_over_time(svc)
+    return count
+
+
+async def _posts_of(svc: Services, o: int, actor: Actor, now: datetime, rng: random.Random) -> int:
+    count = 0
+    previous: Post | None = None
+    for i in range(POSTS_PER_ORGANISATION):
+        n = o * POSTS_PER_ORGANISATION + i
+        kind = KIND_CYCLE[n % len(KIND_CYCLE)]
+        draft = _draft(kind, actor.language, n, rng)
+        if kind == PostKind.event:
+            start = now + timedelta(days=int(draft.details["_in_days"]), hours=n % 10)
+            draft = Draft(
+                kind=kind,
+                language=draft.language,
+                title=draft.title,
+                body=draft.body,
+                details={
+                    "starts_at": start.strftime("%Y-%m-%dT%H:00"),
+                    "ends_at": (start + timedelta(hours=2)).strftime("%Y-%m-%dT%H:00"),
+                    "timezone": "Asia/Tehran",
+                    "location": "Online",
+                },
+            )
+        if kind == PostKind.note and previous is not None and i % 9 == 0:
+            draft = Draft(
+                kind=kind, language=draft.language, body=draft.body, in_reply_to=previous.uri
+            )
+        if i >= POSTS_PER_ORGANISATION - 2:
+            draft = Draft(
+                kind=draft.kind,
+                language=draft.language,
+                title=draft.title,
+                body=draft.body,
+                details=draft.details,
+                publish_at=now + timedelta(days=3 + i),
+            )
+        post = await create_post(svc, actor, draft)
+        count += 1
+        if kind == PostKind.article and i % 3 == 0:
+            other = LANGUAGES[(LANGUAGES.index(actor.language) + 4) % len(LANGUAGES)]
+            translated = _draft(PostKind.article, other, n, rng)
+            await create_post(
+                svc,
+                actor,
+                Draft(
+                    kind=PostKind.article,
+                    language=other,
+                    title=translated.title,
+                    body=translated.body,
+                    translation_of=post.public_id,
+                ),
+            )
+            count += 1
+        if kind == PostKind.note:
+            previous = post
     return count
 
 
 async def _spread_over_time(svc: Services) -> None:
     """Posts made in one run all carry its time: spread them over two years, newest last."""
     now = svc.clock.now()
-    async with svc.db.transaction() as session:
+    async with svc.db.batch() as session:  # one transaction, its statements run inline
         ids = list(
             await session.scalars(
                 select(Post.id).where(Post.published_at.is_not(None)).order_by(Post.id.desc())
@@ -398,13 +407,14 @@ async def _remote_members(svc: Services, rng: random.Random) -> int:
                     accepted_at=svc.clock.now(),
                 )
             )
-        for doc in remote_post_documents(author.uri, per_member, rng):
-            data = parse_object(doc)
-            async with svc.db.transaction() as session:
-                await store_object(session, svc, data, author)
-                create = {"type": "Create", "actor": author.uri, "object": doc}
-                await booster.consider(session, svc, member_post(data, author, "inbox", create))
-            stored += 1
+        async with svc.db.batch():  # (see `_local_posts`)
+            for doc in remote_post_documents(author.uri, per_member, rng):
+                data = parse_object(doc)
+                async with svc.db.transaction() as session:
+                    await store_object(session, svc, data, author)
+                    create = {"type": "Create", "actor": author.uri, "object": doc}
+                    await booster.consider(session, svc, member_post(data, author, "inbox", create))
+                stored += 1
     return stored
 
 
@@ -414,7 +424,7 @@ async def _followers(svc: Services, organisations: list[Actor]) -> int:
         network = await get_local(session, "solidarity")
     now = svc.clock.now()
     made = 0
-    async with svc.db.transaction() as session:
+    async with svc.db.batch() as session:  # one transaction, its statements run inline
         for n in range(NETWORK_FOLLOWERS):
             server = f"peer{n % FOLLOWER_SERVERS:02d}.example"
             document = _remote_actor_document(server, f"reader_{n:05d}")

@@ -50,15 +50,17 @@ async def related_of(session: AsyncSession, post: Post) -> Related:
         )
     )
     root_id = post.translation_of_id or post.id
-    family = (
-        await session.execute(
-            select(Post.uri, Post.language, Post.id).where(
-                ((Post.translation_of_id == root_id) | (Post.id == root_id)),
-                Post.state == PostState.published,
-                Post.id != post.id,
+    # The state is checked here, not in the query: with it there, SQLite's planner may pick the
+    # state index and read every published post, for every post shown or sent.
+    family = [
+        (uri, language, pid)
+        for uri, language, pid, state in await session.execute(
+            select(Post.uri, Post.language, Post.id, Post.state).where(
+                (Post.translation_of_id == root_id) | (Post.id == root_id)
             )
         )
-    ).all()
+        if state == PostState.published and pid != post.id
+    ]
     counts = dict(
         (
             await session.execute(
