@@ -19,7 +19,7 @@ from outbox.compose import Draft
 from outbox.kinds import PostKind
 from outbox.models import OutboxActivity, Post
 from outbox.posts import create_post
-from outbox.reminders import send_reminders
+from outbox.reminders import events_to_check, send_reminders
 from tests.factories import make_actor
 from tests.harness import Instance, asgi_instance
 
@@ -131,3 +131,28 @@ async def test_one_reminder_before_each_meeting_and_an_update_after_it(
     CLOCK.set(datetime(2026, 3, 2, 18, 30, tzinfo=UTC) - timedelta(minutes=5))
     await send_reminders(instance.svc)
     assert await count(instance, replies) == 1  # no reminder for the cancelled meeting
+
+
+async def test_a_pass_reads_repeating_events_and_coming_ones_never_the_years_past(
+    meeting: tuple[Instance, Post],
+) -> None:
+    instance, _series = meeting
+    union = await make_actor(instance.svc, "teachers", language="en")
+
+    async def event(title: str, starts: str, reminder: int) -> None:
+        details = {"starts_at": starts, "timezone": "Asia/Tehran", "location": "Online",
+                   "reminder_hours": reminder}  # fmt: skip
+        draft = Draft(kind=PostKind.event, language="en", title=title, body=".", details=details)
+        await create_post(instance.svc, union, draft)
+
+    await event("Last year's assembly", "2025-03-01T10:00", 24)
+    await event("Yesterday's assembly", "2025-12-31T10:00", 24)  # begun: nothing left to do
+    await event("Next week's assembly", "2026-01-08T10:00", 24)
+    await event("Next month's march", "2026-02-01T10:00", 0)  # no reminder asked for
+
+    async with instance.svc.db.reader() as session:
+        titles = {post.title for post in await events_to_check(session, CLOCK.now())}
+    assert titles == {"Monthly meeting", "Yesterday's assembly", "Next week's assembly"}
+    assert await send_reminders(instance.svc) == 0  # none within its reminder yet
+    CLOCK.set(datetime(2026, 1, 7, 9, 0, tzinfo=UTC))
+    assert await send_reminders(instance.svc) == 1  # next week's, a day before
