@@ -1,5 +1,6 @@
 """Benchmark 5: scale-out on PostgreSQL: 10,000 deliveries (1,000 TLS servers, 10 inboxes each)
-with one and with two `hambastegi worker` processes sharing the queue."""
+with one and with two `hambastegi worker` processes sharing the queue; and whether one worker's
+memory stays flat over ten fan-outs."""
 
 from __future__ import annotations
 
@@ -23,6 +24,7 @@ from bench.common import (
     fresh_database,
     median,
     progress,
+    rss_mb,
     settings_for,
     wait_until,
 )
@@ -34,10 +36,12 @@ from outbox.models import Delivery, DeliveryState, OutboxActivity
 
 DELIVERIES = 10_000
 REPEATS = 2
+MEMORY_FAN_OUTS = 10
+MEMORY_DELIVERIES = 1_000
 
 
 @asynccontextmanager
-async def worker(settings: Settings) -> AsyncIterator[None]:
+async def worker(settings: Settings) -> AsyncIterator[asyncio.subprocess.Process]:
     env = environment(settings, HAMBASTEGI_POLL_SECONDS="0.05")
     process = await asyncio.create_subprocess_exec(
         sys.executable,
@@ -53,14 +57,14 @@ async def worker(settings: Settings) -> AsyncIterator[None]:
     if b"workers running" not in line:
         raise RuntimeError(f"the worker did not start: {line.decode()}")
     try:
-        yield
+        yield process
     finally:
         process.terminate()
         await process.wait()
 
 
-async def fan_out(settings: Settings, sink: Sink, n: int) -> float:
-    """Queue DELIVERIES deliveries of one activity; seconds until the last is recorded."""
+async def fan_out(settings: Settings, sink: Sink, n: int, deliveries: int = DELIVERIES) -> float:
+    """Queue `deliveries` deliveries of one activity; seconds until the last is recorded."""
     async with instance_services(settings) as svc:
         async with svc.db.transaction() as session:
             org = await create_local_actor(
@@ -71,7 +75,7 @@ async def fan_out(settings: Settings, sink: Sink, n: int) -> float:
                 MediaStore(svc.settings.media_dir),
                 NewActor(f"org{n}", ActorKind.organization),
             )
-        inboxes = [sink.inbox(k, f"/users/u{k}/inbox") for k in range(DELIVERIES)]
+        inboxes = [sink.inbox(k, f"/users/u{k}/inbox") for k in range(deliveries)]
         started = time.perf_counter()
         async with svc.db.transaction() as session:
             await enqueue(
@@ -100,7 +104,7 @@ async def fan_out(settings: Settings, sink: Sink, n: int) -> float:
                         Delivery.state == DeliveryState.delivered,
                     )
                 )
-            return count == DELIVERIES
+            return count == deliveries
 
         await wait_until(done, timeout=300, interval=0.05)
         return time.perf_counter() - started
@@ -129,6 +133,13 @@ async def run(directory: Path, tls: TestCA, sink: Sink) -> Result:
                         await stack.enter_async_context(worker(settings))
                     times[workers].append(await fan_out(settings, sink, n))
                 n += 1
+        progress(f"5. worker memory: {MEMORY_FAN_OUTS} fan-outs of {MEMORY_DELIVERIES:,} inboxes")
+        rss: list[float] = []
+        async with worker(settings) as process:
+            for k in range(MEMORY_FAN_OUTS):
+                await fan_out(settings, sink, 1000 + k, MEMORY_DELIVERIES)
+                await asyncio.sleep(0.5)  # the worker settles (its last outcomes written)
+                rss.append(rss_mb(process.pid))
     one, two = median(times[1]), median(times[2])
     result.rows += [
         Row(
@@ -145,6 +156,26 @@ async def run(directory: Path, tls: TestCA, sink: Sink) -> Result:
             "worker the ratio should approach 2×; measure it there.",
         ),
     ]
+    first, last = rss[0], rss[-1]
+    result.rows.append(
+        Row(
+            f"fan-out worker: resident memory after {MEMORY_FAN_OUTS} fan-outs vs after the first",
+            last,
+            "MB",
+            first,
+            f"the same worker after its first fan-out of {MEMORY_DELIVERIES:,} inboxes",
+            "≤ 1.2×",
+            last <= 1.2 * first,
+            higher_is_better=False,
+            if_missed="The worker keeps something per delivery or per activity that it should "
+            "let go of once the outcome is recorded.",
+        )
+    )
+    result.notes.append(
+        f"Worker memory: one `hambastegi worker` delivers {MEMORY_FAN_OUTS} activities one after "
+        f"another, each to {MEMORY_DELIVERIES:,} TLS inboxes on 1,000 servers; its resident "
+        "memory (from /proc) after each: " + ", ".join(f"{m:.0f}" for m in rss) + " MB."
+    )
     result.notes.append(
         f"{DELIVERIES:,} deliveries of one activity to 1,000 TLS servers (10 inboxes each), "
         f"timed from queueing to the last outcome recorded; medians of {REPEATS} runs, "
