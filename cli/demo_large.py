@@ -26,7 +26,7 @@ from actors.resolver import store_remote_actor
 from cli import demo
 from content.mediastore import MediaStore
 from federation.documents import parse_actor, parse_object
-from inbox.objects import store_object
+from inbox.objects import keep_object
 from network import booster
 from network.inbox_hooks import member_post
 from network.members import MemberProfile, add_member
@@ -411,7 +411,7 @@ async def _remote_members(svc: Services, rng: random.Random) -> int:
             for doc in remote_post_documents(author.uri, per_member, rng):
                 data = parse_object(doc)
                 async with svc.db.transaction() as session:
-                    await store_object(session, svc, data, author)
+                    await keep_object(session, svc, data, author)
                     create = {"type": "Create", "actor": author.uri, "object": doc}
                     await booster.consider(session, svc, member_post(data, author, "inbox", create))
                 stored += 1

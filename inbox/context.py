@@ -27,6 +27,26 @@ class LeaseLost(Exception):
     """Another worker took this row over (our lease expired): roll back, do nothing."""
 
 
+async def mark_processed(
+    session: AsyncSession, svc: Services, row_ids: list[int], lease: str
+) -> None:
+    """Mark received rows processed, in the transaction of their effects; `LeaseLost` (and so
+    a rollback) if any of them is no longer held under `lease`."""
+    result = await session.execute(
+        update(ReceivedActivity)
+        .where(ReceivedActivity.id.in_(row_ids), ReceivedActivity.lease == lease)
+        .values(
+            state=ReceivedState.processed,
+            processed_at=svc.clock.now(),
+            locked_until=None,
+            lease=None,
+            error=None,
+        )
+    )
+    if getattr(result, "rowcount", 0) != len(row_ids):
+        raise LeaseLost(f"inbox rows {row_ids} are no longer all ours")
+
+
 @dataclass
 class InboxContext:
     svc: Services
@@ -48,19 +68,7 @@ class InboxContext:
             return
         async with self.svc.db.transaction() as session:
             yield session
-            result = await session.execute(
-                update(ReceivedActivity)
-                .where(ReceivedActivity.id == self.row_id, ReceivedActivity.lease == self.lease)
-                .values(
-                    state=ReceivedState.processed,
-                    processed_at=self.svc.clock.now(),
-                    locked_until=None,
-                    lease=None,
-                    error=None,
-                )
-            )
-            if getattr(result, "rowcount", 0) != 1:
-                raise LeaseLost(f"inbox row {self.row_id} is no longer ours")
+            await mark_processed(session, self.svc, [self.row_id], self.lease)
         self.is_finished = True
 
     async def actor(self, uri: str) -> Actor:

@@ -29,7 +29,7 @@ from federation.client import no_fetching
 from federation.documents import parse_activity
 from federation.errors import FetchDeferred, FetchError, InvalidDocument
 from inbox.acceptance import prefetch_senders
-from inbox.context import Ignored, InboxContext, LeaseLost
+from inbox.context import Ignored, InboxContext, LeaseLost, mark_processed
 from inbox.dispatch import Handler, handler_for
 from inbox.hooks import InboxHooks
 from inbox.integrity import check_integrity
@@ -139,7 +139,8 @@ class InboxWorker:
                                 chunk.remove(row)
                                 deferred_actors.add(row.actor_uri)
                                 slow.append(row)
-                    await self._mark_processed(batch, took_effect, lease)
+                    if took_effect:  # one statement for the batch, in its transaction
+                        await mark_processed(batch, self.svc, took_effect, lease)
             except Exception:
                 log.warning(
                     "a fast-lane transaction of %d inbox activities failed; "
@@ -162,26 +163,6 @@ class InboxWorker:
         async with self._parallel:
             for row in rows:
                 await self.process(row.id, lease, row=row)
-
-    async def _mark_processed(self, batch: AsyncSession, row_ids: list[int], lease: str) -> None:
-        """The fast lane's activities that took effect, marked processed in one statement at
-        the end of their batch (the same transaction as their effects). If any row is no longer
-        ours, the whole batch rolls back and its rows go through the slow lane."""
-        if not row_ids:
-            return
-        result = await batch.execute(
-            update(ReceivedActivity)
-            .where(ReceivedActivity.id.in_(row_ids), ReceivedActivity.lease == lease)
-            .values(
-                state=ReceivedState.processed,
-                processed_at=self.svc.clock.now(),
-                locked_until=None,
-                lease=None,
-                error=None,
-            )
-        )
-        if getattr(result, "rowcount", 0) != len(row_ids):
-            raise LeaseLost(f"some of inbox rows {row_ids} are no longer ours")
 
     async def process(
         self,

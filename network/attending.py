@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from actors.directory import get_local
 from actors.models import Actor, ActorKind, delivery_inbox
 from actors.resolver import resolve_actor
-from inbox.objects import fetch_object, store_object
+from inbox.objects import fetch_object, keep_object
 from outbox.compose import PostError
 from outbox.enqueue import enqueue, new_activity_uri
 from outbox.models import Attendance, AttendanceState
@@ -50,7 +50,7 @@ async def attend(svc: Services, actor_name: str, url: str) -> Attendance:
     if not inbox:
         raise PostError(f"{organiser.uri} has no inbox")
     async with svc.db.transaction() as session:
-        await store_object(session, svc, data, organiser)
+        await keep_object(session, svc, data, organiser)
         existing = await session.scalar(
             select(Attendance).where(
                 Attendance.actor_id == attendee.id, Attendance.event_uri == data.uri

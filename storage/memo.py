@@ -22,15 +22,10 @@ class BatchMemo:
     def __init__(self, keeps_through: Iterable[str] = ()) -> None:
         self.keeps_through = frozenset(keeps_through)
         self._answers: dict[Hashable, Any] = {}
-        self.hits = 0
-        self.cleared = 0
         self.writes = 0  # statements and flushes that changed something, kept tables too
 
     def get(self, key: Hashable) -> Any | None:
-        found = self._answers.get(key)
-        if found is not None:
-            self.hits += 1
-        return found
+        return self._answers.get(key)
 
     def put(self, key: Hashable, value: Any) -> None:
         """Keep an answer (None is never kept: it reads as "not known")."""
@@ -38,8 +33,6 @@ class BatchMemo:
             self._answers[key] = value
 
     def clear(self) -> None:
-        if self._answers:
-            self.cleared += 1
         self._answers.clear()
 
     def written(self, tables: Iterable[str]) -> None:
