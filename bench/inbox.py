@@ -27,6 +27,7 @@ from starlette.routing import Route
 
 from actors.directory import NewActor, create_local_actor
 from actors.models import ActorKind
+from bench import fedify
 from bench.common import (
     LoadResult,
     Result,
@@ -434,6 +435,8 @@ async def run(directory: Path, engines: list[str]) -> tuple[Result, Result, dict
             two_processes: dict[str, InboxRun] = {}
             durable: InboxRun | None = None
             bares: dict[str, LoadResult] = {}
+            theirs: dict[str, FedifyRun] = {}
+            fedify_missing: str | None = None
             for engine in engines:
                 progress(f"2. inbox on {engine}: ours")
                 run_, page_loads = await inbox_run(
@@ -445,6 +448,15 @@ async def run(directory: Path, engines: list[str]) -> tuple[Result, Result, dict
                     ours_pages = page_loads
                 progress(f"2. inbox on {engine}: bare Starlette, same requests (in turn)")
                 bares[engine] = await bare_inbox(directory, measured, port, bare_port)
+                if fedify_missing is None:
+                    progress(
+                        f"2. inbox on {engine}: Fedify {fedify.VERSION}, same requests (in turn)"
+                    )
+                    try:
+                        theirs[engine] = await fedify_inbox(warmup, measured, port)
+                    except Exception as exc:
+                        fedify_missing = f"{exc.__class__.__name__}: {exc}"[:400]
+                        progress(f"2. inbox: Fedify could not run ({fedify_missing}); left out")
                 progress(f"2. inbox on {engine}: two web processes (`serve --workers 2`)")
                 two_processes[engine], _pages = await inbox_run(
                     directory, engine, port, warmup, measured, None, processes=2
@@ -523,6 +535,33 @@ async def run(directory: Path, engines: list[str]) -> tuple[Result, Result, dict
                 "or cores) brings it down.",
             ),
         ]
+        their = theirs.get(r.engine)
+        if their is not None:
+            inbox.rows.append(
+                Row(
+                    f"{r.engine}: activities accepted/s vs Fedify {fedify.VERSION}",
+                    r.load.per_second,
+                    "/s",
+                    their.load.per_second,
+                    f"Fedify {fedify.VERSION}, its PostgreSQL store and queue, same signed "
+                    "requests, in turns",
+                    "≥ 5×",
+                    r.load.per_second >= 5 * their.load.per_second,
+                    if_missed="Fedify verifies the same signatures and queues each activity "
+                    "in PostgreSQL before it answers; ours commits each to the database too.",
+                )
+            )
+            inbox.notes.append(
+                f"Fedify {fedify.VERSION} ({r.engine} round; bench/fedify/server.mjs, Node 22, "
+                "@fedify/postgres 1.8.7 for its key-value store and message queue): "
+                f"{their.load.answered:,} answers counted by wrk, {their.accepted:,} "
+                f"activities queued within {their.load.seconds:.1f} s, "
+                f"{their.load.bad_status} non-2xx answers, {their.processed:,} of them "
+                "processed by its queue (in the same process, alongside) by the end; "
+                f"p99 {their.load.p99_ms:.0f} ms."
+            )
+        elif fedify_missing is not None:
+            inbox.notes.append(f"The Fedify comparison could not run: {fedify_missing}")
         if r.engine == "sqlite" and durable is not None:
             inbox.rows.append(
                 Row(
@@ -590,6 +629,40 @@ async def run(directory: Path, engines: list[str]) -> tuple[Result, Result, dict
     )
     footprint["started_in"] = runs[0].started_in
     return inbox, pages, footprint
+
+
+@dataclass(frozen=True)
+class FedifyRun:
+    load: LoadResult
+    accepted: int
+    processed: int
+
+
+async def fedify_inbox(warmup: Path, measured: Path, port: int) -> FedifyRun:
+    """Fedify on our port (so the signatures, which cover the Host, hold), with its PostgreSQL
+    store and queue: the same warm-up (its key cache) and the same signed requests; timed until
+    it had answered 2xx to all of them."""
+    async with fedify.running_fedify(port, durable=True) as server:
+
+        async def accepted() -> int:
+            return (await server.counts())[0]
+
+        url = f"http://127.0.0.1:{port}/inbox"
+        await wrk(
+            url, connections=20, seconds=60, requests_file=warmup, cycle=False,
+            done=accepted, expected=ACTORS,
+        )  # fmt: skip
+        before, processed_before = await server.counts()
+
+        async def accepted_since() -> int:
+            return await accepted() - before
+
+        load = await wrk(
+            url, connections=CONNECTIONS, seconds=120, requests_file=measured, cycle=False,
+            done=accepted_since, expected=ACTIVITIES,
+        )  # fmt: skip
+        after, processed_after = await server.counts()
+    return FedifyRun(load, after - before, processed_after - processed_before)
 
 
 async def bare_inbox(directory: Path, measured: Path, port: int, bare_port: int) -> LoadResult:

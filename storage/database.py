@@ -131,14 +131,19 @@ class Database:
             raise RuntimeError("batches do not nest")
         async with self._write_transaction(self._batcher) as session:
             token = _batch.set(_Batch(self, session, asyncio.current_task(), memo))
+            connection = (await session.connection()).sync_connection
             if memo is not None:
                 memo.watch(session.sync_session)
+                if connection is not None:
+                    memo.watch_connection(connection)
             try:
                 yield session
             finally:
                 _batch.reset(token)
                 if memo is not None:
                     memo.unwatch(session.sync_session)
+                    if connection is not None:
+                        memo.unwatch_connection(connection)
                     memo.clear()
 
     @asynccontextmanager

@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Hashable, Iterable
 from typing import Any
 
-from sqlalchemy import event, inspect
+from sqlalchemy import Connection, event, inspect
 from sqlalchemy.orm import ORMExecuteState, Session, UOWTransaction
 
 
@@ -23,6 +23,7 @@ class BatchMemo:
         self.keeps_through = frozenset(keeps_through)
         self._answers: dict[Hashable, Any] = {}
         self.writes = 0  # statements and flushes that changed something, kept tables too
+        self.statements = 0  # every statement but SELECT sent on the batch's connection
 
     def get(self, key: Hashable) -> Any | None:
         return self._answers.get(key)
@@ -49,6 +50,18 @@ class BatchMemo:
     def unwatch(self, session: Session) -> None:
         event.remove(session, "do_orm_execute", self._on_execute)
         event.remove(session, "after_flush", self._on_flush)
+
+    def watch_connection(self, connection: Connection) -> None:
+        """Count what is sent below the ORM too (a Core or driver-level write)."""
+        event.listen(connection, "before_cursor_execute", self._on_cursor)
+
+    def unwatch_connection(self, connection: Connection) -> None:
+        event.remove(connection, "before_cursor_execute", self._on_cursor)
+
+    def _on_cursor(self, *args: Any) -> None:
+        statement = args[2]
+        if not statement.lstrip()[:6].upper().startswith("SELECT"):
+            self.statements += 1
 
     def _on_execute(self, state: ORMExecuteState) -> None:
         if state.is_insert or state.is_update or state.is_delete:

@@ -53,6 +53,19 @@ def unaddressed(s: Scene, n: int) -> dict[str, Any]:
     }
 
 
+def counting_savepoints(s: Scene) -> list[str]:
+    sent: list[str] = []
+
+    def _savepoint(*args: Any) -> None:
+        if args[2].startswith("SAVEPOINT"):
+            sent.append(args[2])
+
+    db = s.instance.svc.db
+    for engine in {db.write_engine, db.batch_engine}:
+        event.listen(engine.sync_engine, "before_cursor_execute", _savepoint)
+    return sent
+
+
 def counting_commits(s: Scene) -> list[int]:
     commits = [0]
 
@@ -97,6 +110,7 @@ async def test_a_burst_about_known_things_costs_far_fewer_commits_than_activitie
         assert (await s.post_signed(activity(s.alice, "Create", mention(s, s.alice, n),
                                              suffix=str(n)))).status_code == 202  # fmt: skip
     commits = counting_commits(s)
+    savepoints = counting_savepoints(s)
 
     worker = inbox_worker(s.instance.svc)
     worker.fast_lane_seconds = 60.0  # (by default a transaction stops taking more at 0.1 s)
@@ -106,6 +120,47 @@ async def test_a_burst_about_known_things_costs_far_fewer_commits_than_activitie
     for n in range(60):
         assert await kept(s, f"{s.alice.uri}/notes/{n}") is not None
     assert commits[0] == 3  # the claim, one fast-lane transaction, the claim that found none
+    assert savepoints == []  # no activity failed, so none needed a savepoint of its own
+
+
+async def test_an_activity_failing_after_it_wrote_leaves_nothing_and_the_others_count_once(
+    s: Scene,
+) -> None:
+    """The fast lane runs activities without savepoints. The third Create here fails after
+    its post was written: the lane's transaction rolls back whole and runs again with a
+    savepoint per activity, so the failed one leaves no post and each other post is kept
+    once, all in one committed transaction."""
+    for n in range(5):
+        await s.post_signed(activity(s.alice, "Create", mention(s, s.alice, n), suffix=str(n)))
+    handlers = inbox_handlers()
+    real_create = handlers["Create"]
+    calls: list[str] = []
+
+    async def create_then_fail_on_the_third(ctx: InboxContext, received: Activity) -> None:
+        calls.append(received.uri)
+        await real_create(ctx, received)
+        if received.uri.endswith("/create-2"):
+            raise RuntimeError("the handler broke after writing")
+
+    handlers["Create"] = create_then_fail_on_the_third
+    commits = counting_commits(s)
+    savepoints = counting_savepoints(s)
+
+    worker = InboxWorker(s.instance.svc, handlers, inbox_hooks())
+    worker.fast_lane_seconds = 60.0
+    assert await worker.run_once() == 5
+
+    states = [(state, error) for _uri, state, error in await outcomes(s)]
+    assert states[:2] == [("processed", None)] * 2
+    assert states[2] == ("failed", "RuntimeError: the handler broke after writing")
+    assert states[3:] == [("processed", None)] * 2
+    assert await kept(s, f"{s.alice.uri}/notes/2") is None
+    async with s.instance.svc.db.reader() as session:
+        uris = list(await session.scalars(select(RemoteObject.uri).order_by(RemoteObject.uri)))
+    assert uris == [f"{s.alice.uri}/notes/{n}" for n in (0, 1, 3, 4)]
+    assert len(calls) == 3 + 5  # three until the failure, then all five again
+    assert len(savepoints) >= 5  # the second run: one per activity (and one for the failure)
+    assert commits[0] == 3  # the claim, the second run's transaction, the last claim
 
 
 async def test_in_one_fast_lane_transaction_what_an_activity_changes_counts_for_the_next(

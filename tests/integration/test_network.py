@@ -422,8 +422,10 @@ async def test_a_unique_key_race_in_processing_is_retried_never_lost(net: Net) -
     calls: list[str] = []
 
     async def raced(ctx: Any, act: Any) -> None:
+        # The race shows twice: in the fast lane's first run (which rolls back whole) and in
+        # its second, where the activity has a savepoint and is retried later on its own.
         calls.append(act.uri)
-        if len(calls) == 1:
+        if len(calls) <= 2:
             raise IntegrityError("INSERT", {}, Exception("duplicate key value"))
 
     bob = await remote_member(net)
@@ -440,7 +442,7 @@ async def test_a_unique_key_race_in_processing_is_retried_never_lost(net: Net) -
     async with svc.db.reader() as session:
         [row] = list(await session.scalars(select(ReceivedActivity)))
     assert row.state == "processed"
-    assert len(calls) == 2
+    assert len(calls) == 3
 
 
 async def network_follows(net: Net) -> dict[str, str]:

@@ -11,7 +11,7 @@ from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 
 import pytest
-from sqlalchemy import delete, event, func, select, update
+from sqlalchemy import delete, event, func, insert, select, update
 
 from actors.models import DomainPolicy, DomainPolicyKind
 from core.config import normalise_database_url
@@ -149,6 +149,25 @@ async def test_a_batch_memo_keeps_answers_only_until_the_batch_writes_what_they_
         memo.put("answer", 4)
     assert db.memo() is None
     assert memo.get("answer") is None  # nothing outlives its batch
+
+
+async def test_a_batch_memo_counts_every_statement_that_may_write_even_below_the_orm(
+    db: Database,
+) -> None:
+    """The inbox's fast lane tells by this count whether an activity that failed had written
+    (then its transaction must roll back whole): a write sent on the connection itself, past
+    the ORM, counts too; a read does not."""
+    memo = BatchMemo()
+    async with db.batch(memo=memo) as session:
+        connection = await session.connection()
+        await connection.execute(select(func.count()).select_from(InstanceMeta))
+        assert memo.statements == 0
+        await connection.execute(insert(InstanceMeta).values(key="memo:core", value="1"))
+        assert memo.statements == 1
+        await connection.exec_driver_sql("UPDATE instance_meta SET value = '2' WHERE key = 'x'")
+        assert memo.statements == 2
+        await session.scalar(select(InstanceMeta.value).where(InstanceMeta.key == "memo:core"))
+        assert memo.statements == 2
 
 
 async def _failing_unit(db: Database, *, writes: bool) -> None:
