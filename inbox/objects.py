@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
 from typing import Any, cast
 
@@ -17,7 +18,8 @@ from federation.documents import RemoteObjectData, parse_object
 from federation.errors import FetchError, InvalidDocument
 from inbox.models import RemoteObject
 from runtime.services import Services
-from storage.database import insert_ignoring_duplicates
+from storage.database import Database, insert_ignoring_duplicates
+from storage.memo import WriteBehind
 
 
 async def fetch_object(svc: Services, uri: str) -> RemoteObjectData:
@@ -41,6 +43,32 @@ async def store_object(
     return row
 
 
+def posts_written_behind(db: Database) -> WriteBehind:
+    """New remote posts kept back in a batch and written in one statement (`storage.memo`)."""
+    table = cast(Table, RemoteObject.__table__)
+    return WriteBehind(insert_ignoring_duplicates(db, table, "uri").returning(table.c.uri), "uri")
+
+
+async def held_among(session: AsyncSession, uris: Iterable[str]) -> set[str]:
+    """Which of these posts we hold (in one read)."""
+    wanted = sorted(set(uris))
+    if not wanted:
+        return set()
+    return set(await session.scalars(select(RemoteObject.uri).where(RemoteObject.uri.in_(wanted))))
+
+
+def keep_later(svc: Services, data: RemoteObjectData, author: Actor) -> bool:
+    """In a batch that writes posts behind, queue a post we do not hold yet (it is written
+    before the batch's next statement); False when it must be kept now (`keep_object`)."""
+    memo = svc.db.memo()
+    behind = memo.behind.get(RemoteObject.__tablename__) if memo is not None else None
+    if behind is None or not behind.may_queue(data.uri):
+        return False
+    values = _columns(svc, data)
+    behind.queue({"uri": data.uri, "actor_id": author.id, "received_at": svc.clock.now(), **values})
+    return True
+
+
 async def keep_object(
     session: AsyncSession, svc: Services, data: RemoteObjectData, author: Actor
 ) -> int:
@@ -52,6 +80,10 @@ async def keep_object(
         insert_ignoring_duplicates(svc.db, table, "uri").returning(table.c.id),
         {"uri": data.uri, "actor_id": author.id, "received_at": svc.clock.now(), **values},
     )
+    memo = svc.db.memo()
+    behind = memo.behind.get(RemoteObject.__tablename__) if memo is not None else None
+    if behind is not None:  # held now: a later copy in the batch is not new
+        behind.known.add(data.uri)
     if new_id is not None:
         return int(new_id)
     found = (
@@ -118,4 +150,12 @@ def _parse_time(value: str | None) -> datetime | None:
     return moment if moment.tzinfo is not None else None
 
 
-__all__ = ["FetchError", "fetch_object", "keep_object", "store_object"]
+__all__ = [
+    "FetchError",
+    "fetch_object",
+    "held_among",
+    "keep_later",
+    "keep_object",
+    "posts_written_behind",
+    "store_object",
+]

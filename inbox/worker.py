@@ -37,10 +37,11 @@ from inbox.context import Ignored, InboxContext, LeaseLost, mark_processed
 from inbox.dispatch import Handler, handler_for
 from inbox.hooks import InboxHooks
 from inbox.integrity import check_integrity
-from inbox.models import ReceivedActivity, ReceivedState
+from inbox.models import ReceivedActivity, ReceivedState, RemoteObject
+from inbox.objects import held_among, posts_written_behind
 from inbox.origin import involved_domains
 from runtime.services import Services
-from storage.memo import BatchMemo, has_changes
+from storage.memo import BatchMemo, WriteBehindConflict, has_changes
 from storage.queue import claim
 
 log = logging.getLogger(__name__)
@@ -134,6 +135,10 @@ class InboxWorker:
                 async with self.svc.db.batch(memo=memo) as batch:
                     senders = [row.actor_uri for row in pending]
                     await prefetch_senders(batch, self.svc, self.hooks, senders)
+                    if not savepoints:  # new posts are written together (storage.memo)
+                        behind = posts_written_behind(self.svc.db)
+                        behind.known |= await held_among(batch, _created_objects(pending))
+                        memo.behind[RemoteObject.__tablename__] = behind
                     with no_fetching():
                         started = time.monotonic()
                         while pending and time.monotonic() - started < self.fast_lane_seconds:
@@ -151,9 +156,10 @@ class InboxWorker:
                                 chunk.remove(row)
                                 deferred_actors.add(row.actor_uri)
                                 slow.append(row)
+                    await batch.run_sync(memo.write_behind)
                     if took_effect:  # one statement for the batch, in its transaction
                         await mark_processed(batch, self.svc, took_effect, lease)
-            except BatchSpoiled:
+            except (BatchSpoiled, WriteBehindConflict):
                 log.info("a fast-lane transaction rolled back; running it again with savepoints")
                 pending = chunk + pending
                 savepoints = True
@@ -275,22 +281,23 @@ class InboxWorker:
         self, batch: AsyncSession, handler: Handler, ctx: InboxContext, activity: Activity
     ) -> None:
         """Run a handler in the batch with no savepoint. If it fails having written (any
-        statement but a SELECT, or objects not yet flushed), or on a database error
+        statement but a SELECT, a row queued to be written behind, or objects not yet
+        flushed), or on a database error
         (after which PostgreSQL refuses the rest of the transaction), the batch is spoiled."""
         memo = self.svc.db.memo()
         if memo is None:  # nothing to tell a write by: keep the savepoint
             async with self.svc.db.transaction():
                 await handler(ctx, activity)
             return
-        writes, statements = memo.writes, memo.statements
+        before = (memo.writes, memo.statements, memo.queued)
         try:
             await handler(ctx, activity)
             if has_changes(batch.sync_session):  # as a savepoint's release would: the memo
                 await batch.flush()  # hears of it before the next activity asks anything
         except BaseException as exc:
             if (
-                isinstance(exc, SQLAlchemyError)
-                or (memo.writes, memo.statements) != (writes, statements)
+                isinstance(exc, SQLAlchemyError | WriteBehindConflict)
+                or (memo.writes, memo.statements, memo.queued) != before
                 or has_changes(batch.sync_session)
             ):
                 raise BatchSpoiled(f"{activity.type} {activity.uri} failed after writing") from exc
@@ -331,3 +338,13 @@ class InboxWorker:
                     lease=None,
                 )
             )
+
+
+def _created_objects(rows: list[ReceivedActivity]) -> list[str]:
+    """The ids of the posts embedded in these rows' Creates."""
+    found = []
+    for row in rows:
+        embedded = row.document.get("object") if row.type == "Create" else None
+        if isinstance(embedded, dict) and isinstance(embedded.get("id"), str):
+            found.append(embedded["id"])
+    return found

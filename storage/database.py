@@ -138,6 +138,8 @@ class Database:
                     memo.watch_connection(connection)
             try:
                 yield session
+                if memo is not None:  # rows still kept back are part of what commits
+                    await session.run_sync(memo.write_behind)
             finally:
                 _batch.reset(token)
                 if memo is not None:
@@ -154,6 +156,8 @@ class Database:
         if batch is not None:
             memo = batch.memo
             writes = memo.writes if memo is not None else 0
+            if memo is not None:  # rows kept back belong before the savepoint, not in it
+                await batch.session.run_sync(memo.write_behind)
             async with batch.session.begin_nested():
                 try:
                     yield batch.session

@@ -13,7 +13,7 @@ from inbox.acceptance import interests
 from inbox.context import Ignored, InboxContext
 from inbox.hooks import Arrival, KeptPost
 from inbox.models import RemoteObject
-from inbox.objects import fetch_object, keep_object
+from inbox.objects import fetch_object, keep_later, keep_object
 
 
 async def object_of(ctx: InboxContext, activity: Activity) -> RemoteObjectData:
@@ -47,7 +47,8 @@ async def handle_create(ctx: InboxContext, activity: Activity) -> None:
     async with ctx.effect() as session:
         if parent is not None:
             await keep_object(session, ctx.svc, parent, author)
-        await keep_object(session, ctx.svc, data, author)
+        if not keep_later(ctx.svc, data, author):  # in the fast lane: written with others
+            await keep_object(session, ctx.svc, data, author)
         kept = KeptPost(activity, data, author, tuple(reasons), ctx.relayed_by)
         await ctx.hooks.kept(session, ctx.svc, kept)
 

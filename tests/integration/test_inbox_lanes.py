@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import event, select
+from sqlalchemy import event, insert, select
 from sqlalchemy.exc import OperationalError
 
 from actors.models import Actor, Follow, FollowState
@@ -195,6 +195,84 @@ async def test_in_one_fast_lane_transaction_what_an_activity_changes_counts_for_
     assert await kept(s, f"{s.alice.uri}/notes/1") is not None
     assert await kept(s, f"{s.alice.uri}/notes/2") is None
     assert commits[0] == 3  # the claim, all three in one fast-lane transaction, the last claim
+
+
+async def test_new_posts_written_together_are_there_for_what_follows_in_the_same_batch(
+    s: Scene,
+) -> None:
+    """The fast lane writes its new posts together, behind the activities that bring them.
+    Whatever comes next in the batch sees them: Alice's post 1 is created and deleted, post 2
+    created and edited, and post 0, which we held already, is refreshed in place."""
+    await s.post_signed(activity(s.alice, "Create", mention(s, s.alice, 0), suffix="0"))
+    assert await inbox_worker(s.instance.svc).run_once() == 1
+    held = await kept(s, f"{s.alice.uri}/notes/0")
+    assert held is not None
+
+    edited = {**mention(s, s.alice, 0), "content": "<p>Solidarity, edited</p>"}
+    second = {**mention(s, s.alice, 2), "content": "<p>Second thoughts</p>"}
+    for kind, obj, suffix in [
+        ("Create", edited, "0-again"),
+        ("Create", mention(s, s.alice, 1), "1"),
+        ("Delete", f"{s.alice.uri}/notes/1", "d1"),
+        ("Create", mention(s, s.alice, 2), "2"),
+        ("Update", second, "u2"),
+    ]:
+        assert (await s.post_signed(activity(s.alice, kind, obj, suffix=suffix))).status_code == 202
+    commits = counting_commits(s)
+    worker = inbox_worker(s.instance.svc)
+    worker.fast_lane_seconds = 60.0
+    assert await worker.run_once() == 5
+
+    assert [state for _uri, state, _e in await outcomes(s)] == ["processed"] * 6
+    refreshed = await kept(s, f"{s.alice.uri}/notes/0")
+    assert refreshed is not None
+    assert refreshed.id == held.id
+    assert "edited" in refreshed.content_html
+    gone = await kept(s, f"{s.alice.uri}/notes/1")
+    assert gone is None or gone.deleted_at is not None
+    changed = await kept(s, f"{s.alice.uri}/notes/2")
+    assert changed is not None
+    assert "Second thoughts" in changed.content_html
+    assert commits[0] == 3  # the claim, one fast-lane transaction, the last claim
+
+
+async def test_a_new_post_someone_else_stored_meanwhile_is_neither_lost_nor_doubled(
+    s: Scene,
+) -> None:
+    """While the fast lane keeps its new posts back, the same post is stored by other means
+    (here: written straight to the table in the middle of the batch). Writing them meets it:
+    the transaction rolls back whole and runs again with a savepoint per activity."""
+    for n in range(4):
+        await s.post_signed(activity(s.alice, "Create", mention(s, s.alice, n), suffix=str(n)))
+    handlers = inbox_handlers()
+    real_create = handlers["Create"]
+    alice = await find_actor(s, s.alice.uri)
+
+    async def create_and_meanwhile(ctx: InboxContext, received: Activity) -> None:
+        if received.uri.endswith("/create-1"):
+            assert ctx.batch is not None
+            connection = await ctx.batch.connection()
+            await connection.execute(  # below the ORM: nothing is sent before it
+                insert(RemoteObject).values(
+                    uri=f"{s.alice.uri}/notes/3", actor_id=alice.id, type="Note",
+                    content_html="<p>stored meanwhile</p>", received_at=ctx.svc.clock.now(),
+                    published=ctx.svc.clock.now(),
+                )
+            )  # fmt: skip
+        await real_create(ctx, received)
+
+    handlers["Create"] = create_and_meanwhile
+    worker = InboxWorker(s.instance.svc, handlers, inbox_hooks())
+    worker.fast_lane_seconds = 60.0
+    assert await worker.run_once() == 4
+
+    assert [state for _uri, state, _e in await outcomes(s)] == ["processed"] * 4
+    async with s.instance.svc.db.reader() as session:
+        uris = list(await session.scalars(select(RemoteObject.uri).order_by(RemoteObject.uri)))
+    assert uris == [f"{s.alice.uri}/notes/{n}" for n in range(4)]
+    third = await kept(s, f"{s.alice.uri}/notes/3")
+    assert third is not None
+    assert "Solidarity, number 3" in third.content_html  # the activity's copy, refreshed
 
 
 async def test_an_activity_that_needs_a_fetch_waits_with_its_actors_later_ones_in_order(

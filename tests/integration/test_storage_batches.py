@@ -15,8 +15,8 @@ from sqlalchemy import delete, event, func, insert, select, update
 
 from actors.models import DomainPolicy, DomainPolicyKind
 from core.config import normalise_database_url
-from storage.database import Database
-from storage.memo import BatchMemo
+from storage.database import Database, insert_ignoring_duplicates
+from storage.memo import BatchMemo, WriteBehind, WriteBehindConflict
 from storage.meta import InstanceMeta
 from tests import databases
 
@@ -168,6 +168,73 @@ async def test_a_batch_memo_counts_every_statement_that_may_write_even_below_the
         assert memo.statements == 2
         await session.scalar(select(InstanceMeta.value).where(InstanceMeta.key == "memo:core"))
         assert memo.statements == 2
+
+
+def meta_behind(db: Database) -> WriteBehind:
+    table = InstanceMeta.__table__
+    return WriteBehind(insert_ignoring_duplicates(db, table, "key").returning(table.c.key), "key")
+
+
+async def test_rows_written_behind_are_there_for_every_later_statement_and_commit_together(
+    db: Database,
+) -> None:
+    """Rows a batch keeps back are sent in one statement before anything reads past them: the
+    session's next statement, a flush, a savepoint; and the rest before the batch commits."""
+    before = await meta_keys(db)
+    memo = BatchMemo()
+    statements = []
+    async with db.batch(memo=memo) as session:
+        behind = memo.behind["instance_meta"] = meta_behind(db)
+        event.listen(
+            (await session.connection()).sync_connection,
+            "before_cursor_execute",
+            lambda *args: statements.append(args[2]),
+        )
+        for n in range(3):
+            behind.queue({"key": f"behind:{n}", "value": "x"})
+        assert statements == []  # kept back so far
+        assert "behind:2" in await meta_keys(db)  # a read: all three were sent first, at once
+        assert sum(s.startswith("INSERT") for s in statements) == 1
+
+        behind.queue({"key": "behind:flush", "value": "x"})
+        session.add(InstanceMeta(key="orm:1", value="y"))
+        await session.flush()  # before the ORM's own rows
+        assert behind.rows == []
+
+        behind.queue({"key": "behind:savepoint", "value": "x"})
+        with pytest.raises(RuntimeError):
+            async with db.transaction():  # a savepoint that rolls back takes none of them
+                raise RuntimeError("this unit fails")
+        assert behind.rows == []
+
+        behind.queue({"key": "behind:last", "value": "x"})
+    added = set(await meta_keys(db)) - set(before)
+    assert added == {"behind:0", "behind:1", "behind:2", "behind:flush", "orm:1",
+                     "behind:savepoint", "behind:last"}  # fmt: skip
+    assert memo.queued == 6
+
+
+async def test_a_row_written_behind_that_someone_wrote_meanwhile_stops_the_batch(
+    db: Database,
+) -> None:
+    async with db.transaction() as session:
+        session.add(InstanceMeta(key="taken", value="theirs"))
+    with pytest.raises(WriteBehindConflict):
+        await _batch_writing_behind(db, ["taken", "free"])
+    async with db.reader() as session:
+        taken = await session.get(InstanceMeta, "taken")
+        assert taken is not None
+        assert taken.value == "theirs"
+        assert await session.get(InstanceMeta, "free") is None  # the batch rolled back
+
+
+async def _batch_writing_behind(db: Database, keys: list[str]) -> None:
+    memo = BatchMemo()
+    async with db.batch(memo=memo) as session:
+        behind = memo.behind["instance_meta"] = meta_behind(db)
+        for key in keys:
+            behind.queue({"key": key, "value": "ours"})
+        await session.scalar(select(func.count()).select_from(InstanceMeta))
 
 
 async def _failing_unit(db: Database, *, writes: bool) -> None:
