@@ -287,8 +287,8 @@ class InboxWorker:
     ) -> None:
         """Run a handler in the batch with no savepoint. If it fails having written (any
         statement but a SELECT, a row queued to be written behind, or objects not yet
-        flushed), or on a database error
-        (after which PostgreSQL refuses the rest of the transaction), the batch is spoiled."""
+        flushed), or on a database error (after which PostgreSQL refuses the rest of the
+        transaction), the batch is spoiled. Cancellation passes through as it is."""
         memo = self.svc.db.memo()
         if memo is None:  # nothing to tell a write by: keep the savepoint
             async with self.svc.db.transaction():
@@ -299,7 +299,7 @@ class InboxWorker:
             await handler(ctx, activity)
             if has_changes(batch.sync_session):  # as a savepoint's release would: the memo
                 await batch.flush()  # hears of it before the next activity asks anything
-        except BaseException as exc:
+        except Exception as exc:
             if (
                 isinstance(exc, SQLAlchemyError | WriteBehindConflict)
                 or (memo.writes, memo.statements, memo.queued) != before
