@@ -2,7 +2,9 @@
 floor in `pyproject.toml`) and the storage suite again on PostgreSQL, the two side by side
 (each engine's tests wait on servers and the database as much as on the CPU, so two runs at
 once take not much longer than the longer one; `--serial` runs them one after the other).
-On this 2-core machine the two side by side took 18.5 and 19.1 minutes on 2026-12-06.
+On this 2-core machine the two side by side took 18.5 and 19.1 minutes on 2026-12-06, and 26
+minutes later that day on a slower machine, while the large fixture of test_volume.py still
+started last (tests/conftest.py now collects it first).
 
 Without a reachable PostgreSQL the second run is skipped with a plain message, unless CI=true,
 where a missing PostgreSQL is a failure: CI must never pass by skipping an engine.
@@ -25,7 +27,7 @@ INTEROP = ("-m", "", "tests/interop", "tests/integration/test_real_world_payload
 # processes (pytest-xdist), a test file each at a time: the tests wait on servers, browsers
 # and subprocesses, so four processes keep both cores busy where two left a quarter idle.
 COVERAGE = ("--cov", "--cov-report=term", "--cov-report=json:.coverage.json")
-WORKERS = ("-n", "2", "--dist", "loadfile")
+WORKERS = ("-n", "2", "--dist", "loadfile", "--durations=25")  # the slowest, for CI's time
 SUITES = {
     "all": ((*WORKERS, *COVERAGE), (*WORKERS, "-m", "db and not interop and not large")),
     "interop": (INTEROP, INTEROP),

@@ -13,6 +13,10 @@ from tests.databases import TestDatabase, engine_under_test, fresh_database
 from tests.harness import Instance, asgi_instance
 
 STORAGE_SUITES = ("integration", "federation", "browser", "interop")
+# Modules whose module-scoped fixture takes minutes (the large demo network): collected first,
+# so that with pytest-xdist one worker builds it while the other runs the rest, instead of it
+# starting last and the run waiting for it alone (it ended a 29-minute CI run that way).
+LONG_FIXTURES_FIRST = ("test_volume.py",)
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
@@ -22,6 +26,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             item.add_marker(pytest.mark.db)
         if suite == "interop":
             item.add_marker(pytest.mark.interop)
+    items.sort(key=lambda item: Path(str(item.path)).name not in LONG_FIXTURES_FIRST)
 
 
 def pytest_report_header(config: pytest.Config) -> str:
