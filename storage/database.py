@@ -131,9 +131,10 @@ class Database:
             raise RuntimeError("batches do not nest")
         async with self._write_transaction(self._batcher) as session:
             token = _batch.set(_Batch(self, session, asyncio.current_task(), memo))
-            connection = (await session.connection()).sync_connection
+            connection = None
             if memo is not None:
                 memo.watch(session.sync_session)
+                connection = (await session.connection()).sync_connection
                 if connection is not None:
                     memo.watch_connection(connection)
             try:

@@ -300,11 +300,11 @@ async def test_an_activity_that_needs_a_fetch_waits_with_its_actors_later_ones_i
     assert bobs.deleted_at is None
 
 
-async def test_when_a_fast_lane_transaction_fails_its_activities_are_done_one_by_one(
+async def test_when_a_fast_lane_transaction_fails_its_activities_are_done_again(
     s: Scene,
 ) -> None:
     """A database error in the middle of a fast-lane transaction rolls all of it back; every
-    activity in it is then processed in its own transactions, so none is lost or doubled."""
+    activity in it is then done again (with a savepoint each), so none is lost or doubled."""
     for n in range(5):
         await s.post_signed(activity(s.alice, "Create", mention(s, s.alice, n), suffix=str(n)))
     handlers = inbox_handlers()
@@ -326,5 +326,5 @@ async def test_when_a_fast_lane_transaction_fails_its_activities_are_done_one_by
     assert [state for _uri, state, _e in await outcomes(s)] == ["processed"] * 5
     for n in range(5):
         assert await kept(s, f"{s.alice.uri}/notes/{n}") is not None
-    # three tries in the failed transaction, then each of the five once on its own
+    # three tries in the failed transaction, then each of the five once more
     assert len(calls) == 3 + 5
