@@ -1,6 +1,7 @@
 """The site at the size of real use: the large demo (`hambastegi demo --size large`, the same
-code), built once for this module on the engine under test. Every public page, feed and
-collection answers on its first, a middle and its last page; pages validate as HTML."""
+code), built once per test session (`tests.large_network`) and copied for this module onto the
+engine under test. Every public page, feed and collection answers on its first, a middle and
+its last page; pages validate as HTML."""
 
 from __future__ import annotations
 
@@ -14,13 +15,13 @@ import pytest_asyncio
 from sqlalchemy import func, select
 
 from actors.models import Actor, Follow, FollowState
-from cli.demo_large import seed_large
 from inbox.models import RemoteObject
 from network.models import CurationItem, CurationState
 from outbox.kinds import PostKind
 from outbox.models import OutboxActivity, Post, PostState, Visibility
-from tests.harness import Instance, asgi_instance
+from tests.harness import Instance
 from tests.integration.test_html_validity import validate
+from tests.large_network import large_instance
 from web import reading
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
@@ -29,8 +30,7 @@ AS = {"Accept": "application/activity+json"}
 
 @pytest_asyncio.fixture(scope="module", loop_scope="module")
 async def large(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Instance]:
-    async with asgi_instance(tmp_path_factory.mktemp("large")) as instance:
-        await seed_large(instance.svc)
+    async with large_instance(tmp_path_factory) as instance:
         yield instance
 
 
