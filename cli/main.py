@@ -15,9 +15,8 @@ import sys
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import uvicorn
 from sqlalchemy import select
 
 from accounts.models import User
@@ -27,7 +26,7 @@ from actors.domains import DomainBlocked
 from actors.keystore import SealedKeyError
 from actors.models import ActorKind
 from actors.resolver import ResolveError
-from cli import demo, demo_large, gatherings, graph, publishing
+from cli import gatherings, graph, publishing
 from cli import mailing as mailing_cli
 from cli import network as network_cli
 from cli.errors import CommandError
@@ -39,7 +38,6 @@ from core.sealing import SealError
 from core.uris import authority
 from federation.errors import FederationError
 from federation.keys import InvalidKey
-from hambastegi.app import create_app
 from hambastegi.instance import StartupError, prepare_instance
 from hambastegi.schema import SchemaOutOfDate, stored_revision
 from hambastegi.wiring import instance_services
@@ -55,6 +53,9 @@ from outbox.profile import ProfileText, set_profile
 from outbox.reports import send_report
 from runtime.services import Services
 from storage.database import Database, DatabaseUnavailable
+
+if TYPE_CHECKING:
+    import uvicorn
 
 USAGE_ERRORS = (SettingsError,)
 REQUEST_ERRORS = (
@@ -324,11 +325,7 @@ def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
         ("user", "list"): _user_list,
         ("user", "totp"): lambda svc: _user_totp(svc, args.username),
         ("user", "passwd"): lambda svc: _user_passwd(svc, args),
-        ("demo", None): (
-            demo_large.seed_large_and_report
-            if getattr(args, "size", "small") == "large"
-            else demo.seed_and_report
-        ),
+        ("demo", None): lambda svc: _demo(svc, getattr(args, "size", "small")),
         ("follow", None): lambda svc: graph.follow_command(svc, args.actor, args.target),
         ("unfollow", None): lambda svc: graph.unfollow_command(svc, args.actor, args.target),
         ("followers", "list"): lambda svc: graph.followers_list(svc, args.actor, args.pending),
@@ -375,6 +372,7 @@ def _run(settings: Settings, action: Callable[[Services], Awaitable[int]]) -> in
 
 
 async def _mirror_export(settings: Settings, args: argparse.Namespace) -> int:
+    from hambastegi.app import create_app  # noqa: PLC0415 - only the commands that serve
     from hambastegi.mirror import export  # noqa: PLC0415 - only this command crawls the site
 
     languages = [code.strip() for code in str(args.languages).split(",") if code.strip()]
@@ -442,10 +440,17 @@ def uvicorn_options(settings: Settings) -> dict[str, Any]:
 
 
 def uvicorn_config(settings: Settings, host: str, port: int) -> uvicorn.Config:
+    # The web app and uvicorn are loaded by the commands that serve, not by every command.
+    import uvicorn  # noqa: PLC0415
+
+    from hambastegi.app import create_app  # noqa: PLC0415
+
     return uvicorn.Config(create_app(settings), host=host, port=port, **uvicorn_options(settings))
 
 
 def _serve(settings: Settings, host: str, port: int, *, processes: int = 1) -> int:
+    import uvicorn  # noqa: PLC0415 - only the commands that serve load it
+
     if processes > 1:
         # Each process builds its own app from the environment (uvicorn starts them afresh);
         # what they share (sessions, queues, domain rules, health) is in the database.
@@ -462,6 +467,17 @@ def _serve(settings: Settings, host: str, port: int, *, processes: int = 1) -> i
     server = uvicorn.Server(uvicorn_config(settings, host, port))
     server.run()
     return 0 if server.started else 1
+
+
+async def _demo(svc: Services, size: str) -> int:
+    # The demo's builders (and what they import) only for this command.
+    if size == "large":
+        from cli.demo_large import seed_large_and_report  # noqa: PLC0415
+
+        return await seed_large_and_report(svc)
+    from cli.demo import seed_and_report  # noqa: PLC0415
+
+    return await seed_and_report(svc)
 
 
 async def _worker_forever(svc: Services) -> int:

@@ -1,18 +1,15 @@
 """Which addresses we may connect to: global unicast only, unless private networks are allowed.
 
-The decision is applied to the address actually dialled: `GuardedResolver` filters what DNS
-returns (so a name that resolves to loopback is refused without connecting), and IP literals in
-URLs are checked before the request, since aiohttp does not resolve those.
+The decision is applied to the address actually dialled: `federation.transport.GuardedResolver`
+filters what DNS returns (so a name that resolves to loopback is refused without connecting),
+and IP literals in URLs are checked here before the request, since aiohttp does not resolve
+those.
 """
 
 from __future__ import annotations
 
 import ipaddress
-import socket
 from urllib.parse import urlsplit
-
-from aiohttp.abc import AbstractResolver, ResolveResult
-from aiohttp.resolver import DefaultResolver
 
 from federation.errors import AddressNotAllowed
 
@@ -83,25 +80,3 @@ def check_url(url: str, *, allow_private: bool) -> None:
         return
     if not is_public_address(literal):
         raise AddressNotAllowed(f"address {literal} is not public")
-
-
-class GuardedResolver(AbstractResolver):
-    """Resolve once and hand aiohttp only public addresses, so the checked address is dialled."""
-
-    def __init__(self, *, allow_private: bool, inner: AbstractResolver | None = None) -> None:
-        self._allow_private = allow_private
-        self._inner = inner or DefaultResolver()
-
-    async def resolve(
-        self, host: str, port: int = 0, family: socket.AddressFamily = socket.AF_INET
-    ) -> list[ResolveResult]:
-        results = await self._inner.resolve(host, port, family)
-        if self._allow_private:
-            return results
-        allowed = [r for r in results if is_public_address(ipaddress.ip_address(r["host"]))]
-        if not allowed:
-            raise AddressNotAllowed(f"{host} resolves only to non-public addresses")
-        return allowed
-
-    async def close(self) -> None:
-        await self._inner.close()

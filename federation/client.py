@@ -16,12 +16,10 @@ from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import datetime
 from email.utils import parsedate_to_datetime
+from typing import TYPE_CHECKING
 from urllib.parse import urljoin, urlsplit
 
-import aiohttp
-from aiohttp.abc import AbstractResolver
-
-from federation.addressguard import GuardedResolver, check_url
+from federation.addressguard import check_url
 from federation.errors import (
     AddressNotAllowed,
     FetchDeferred,
@@ -33,6 +31,10 @@ from federation.jsonparse import parse_json_object
 from federation.keys import SigningKey
 from federation.signatures import sign_request
 from federation.vocab import ACTIVITY_JSON, LD_JSON_AS, JsonObject, get_id, is_activity_json_type
+
+if TYPE_CHECKING:  # aiohttp itself is loaded at the first request (`federation.transport`)
+    import aiohttp
+    from aiohttp.abc import AbstractResolver
 
 MAX_REDIRECTS = 3
 AS_ACCEPT = f"{ACTIVITY_JSON}, {LD_JSON_AS}"
@@ -107,36 +109,20 @@ class FederationClient:
         self._now = now
         self._dns = resolver
         self._session: aiohttp.ClientSession | None = None
+        self._closed = False
+        # aiohttp's errors, known once the session exists (before it, none can be raised).
+        self._client_errors: tuple[type[Exception], ...] = ()
+        self._network_errors: tuple[type[Exception], ...] = (OSError,)
         self._sign_pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="sign")
 
     async def __aenter__(self) -> FederationClient:
-        ssl_context = trust_store(self.config.ca_bundle)
-        connector = aiohttp.TCPConnector(
-            limit=self.config.concurrency + self.config.slow_lane,
-            limit_per_host=self.config.per_host,
-            resolver=GuardedResolver(
-                allow_private=self.config.allow_private_network, inner=self._dns
-            ),
-            ssl=ssl_context,
-            ttl_dns_cache=300,
-        )
-        self._session = aiohttp.ClientSession(
-            connector=connector,
-            headers={"User-Agent": self.config.user_agent},
-            timeout=aiohttp.ClientTimeout(
-                total=None,
-                sock_connect=self.config.connect_timeout,
-                connect=self.config.connect_timeout,
-            ),
-            auto_decompress=True,
-            cookie_jar=aiohttp.DummyCookieJar(),
-        )
         return self
 
     async def __aexit__(self, *exc_info: object) -> None:
         await self.close()
 
     async def close(self) -> None:
+        self._closed = True
         if self._session is not None:
             await self._session.close()
             self._session = None
@@ -144,8 +130,23 @@ class FederationClient:
 
     @property
     def session(self) -> aiohttp.ClientSession:
+        """The pooled session, made at the first request (it needs the running event loop)."""
+        if self._closed:
+            raise RuntimeError("FederationClient used after it was closed")
         if self._session is None:
-            raise RuntimeError("FederationClient used outside its context")
+            from federation.transport import ClientError, open_session  # noqa: PLC0415
+
+            self._client_errors = (ClientError,)
+            self._network_errors = (ClientError, OSError)
+            self._session = open_session(
+                user_agent=self.config.user_agent,
+                ssl_context=trust_store(self.config.ca_bundle),
+                allow_private=self.config.allow_private_network,
+                dns=self._dns,
+                limit=self.config.concurrency + self.config.slow_lane,
+                per_host=self.config.per_host,
+                connect_timeout=self.config.connect_timeout,
+            )
         return self._session
 
     # -- GET -----------------------------------------------------------------------------------
@@ -224,7 +225,7 @@ class FederationClient:
             raise FetchError(
                 f"fetching {url} took longer than {self.config.total_timeout} s"
             ) from exc
-        except aiohttp.ClientError as exc:
+        except self._client_errors as exc:
             raise FetchError(f"fetching {url} failed: {exc.__class__.__name__}: {exc}") from exc
 
     # -- POST ----------------------------------------------------------------------------------
@@ -257,7 +258,7 @@ class FederationClient:
             return DeliveryResult(
                 status=None, error=f"no answer within {self.config.total_timeout} s"
             )
-        except (aiohttp.ClientError, OSError) as exc:
+        except self._network_errors as exc:
             return DeliveryResult(status=None, error=f"{exc.__class__.__name__}: {exc}")
 
 
