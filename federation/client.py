@@ -112,7 +112,6 @@ class FederationClient:
         self._closed = False
         # aiohttp's errors, known once the session exists (before it, none can be raised).
         self._client_errors: tuple[type[Exception], ...] = ()
-        self._network_errors: tuple[type[Exception], ...] = (OSError,)
         self._sign_pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="sign")
 
     async def __aenter__(self) -> FederationClient:
@@ -137,7 +136,6 @@ class FederationClient:
             from federation.transport import ClientError, open_session  # noqa: PLC0415
 
             self._client_errors = (ClientError,)
-            self._network_errors = (ClientError, OSError)
             self._session = open_session(
                 user_agent=self.config.user_agent,
                 ssl_context=trust_store(self.config.ca_bundle),
@@ -258,7 +256,7 @@ class FederationClient:
             return DeliveryResult(
                 status=None, error=f"no answer within {self.config.total_timeout} s"
             )
-        except self._network_errors as exc:
+        except self._client_errors + (OSError,) as exc:  # noqa: RUF005 - mypy types only this form
             return DeliveryResult(status=None, error=f"{exc.__class__.__name__}: {exc}")
 
 

@@ -10,12 +10,12 @@ from pathlib import Path
 import pytest
 
 from tests.databases import TestDatabase, engine_under_test, fresh_database
-from tests.harness import Instance, asgi_instance
+from tests.harness import Instance, asgi_instance, is_instance_setting
 
 STORAGE_SUITES = ("integration", "federation", "browser", "interop")
-# Modules whose module-scoped fixture takes minutes (the large demo network): collected first,
-# so that with pytest-xdist one worker builds it while the other runs the rest, instead of it
-# starting last and the run waiting for it alone (it ended a 29-minute CI run that way).
+# Modules whose module-scoped fixture waits minutes (for the large demo network, built once in
+# a subprocess by `tests.large_network`): collected first, so that the build starts at once and
+# the other xdist worker runs the rest meanwhile, instead of the run waiting for it at the end.
 LONG_FIXTURES_FIRST = ("test_volume.py",)
 
 
@@ -48,5 +48,5 @@ async def instance(tmp_path: Path) -> AsyncIterator[Instance]:
 @pytest.fixture(autouse=True)
 def _no_stray_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     for key in list(os.environ):
-        if key.startswith("HAMBASTEGI_") and not key.startswith("HAMBASTEGI_TEST_"):
+        if is_instance_setting(key):
             monkeypatch.delenv(key)

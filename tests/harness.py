@@ -26,6 +26,12 @@ from tests.databases import TestDatabase, fresh_database
 T = TypeVar("T")
 
 
+def is_instance_setting(key: str) -> bool:
+    """An environment variable that configures an instance (`HAMBASTEGI_*`), not the tests
+    (`HAMBASTEGI_TEST_*`): tests and the processes they start never inherit one."""
+    return key.startswith("HAMBASTEGI_") and not key.startswith("HAMBASTEGI_TEST_")
+
+
 @dataclass
 class Instance:
     """One instance under test: its settings, an HTTP client for it, and its own services

@@ -34,7 +34,7 @@ from core.config import normalise_database_url
 from hambastegi.models import metadata
 from storage.database import Database
 from tests.databases import TestDatabase, create_schema, engine_under_test, fresh_database
-from tests.harness import Instance, asgi_instance
+from tests.harness import Instance, asgi_instance, is_instance_setting
 
 SHARED_DIRECTORY = "HAMBASTEGI_TEST_LARGE_DIR"
 DATABASE = "large.sqlite3"
@@ -70,12 +70,7 @@ def template(fallback: Path) -> Path:
     with open(directory / ".lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         if not (directory / DATABASE).exists():
-            # Only the tests' own settings reach the builder (as the tests' fixture ensures).
-            env = {
-                key: value
-                for key, value in os.environ.items()
-                if not key.startswith("HAMBASTEGI_") or key.startswith("HAMBASTEGI_TEST_")
-            }
+            env = {k: v for k, v in os.environ.items() if not is_instance_setting(k)}
             subprocess.run(  # this interpreter, a module of ours
                 [sys.executable, "-m", "tests.large_network", str(directory)],
                 env=env,
