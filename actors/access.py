@@ -11,9 +11,8 @@ from starlette.responses import Response
 
 from actors.domains import DomainBlocked
 from actors.models import Actor
-from actors.verification import Signer, verify_request
+from actors.verification import Signer, request_parts, verify_request
 from federation.errors import SignatureError
-from federation.signatures import RequestParts
 from runtime.responses import error
 from runtime.services import services
 
@@ -44,13 +43,7 @@ async def check_fetch(request: Request, *, required: bool | None = None) -> Sign
                 error(401, "this content is only served to signed fetches (HTTP Signatures)")
             )
         return None
-    parts = RequestParts(
-        method=request.method,
-        path=request.url.path,
-        query=request.url.query,
-        headers={k.lower(): v for k, v in request.headers.items()},
-        body=b"",
-    )
+    parts = request_parts(request.scope, b"")
     try:
         return await verify_request(svc, parts)
     except DomainBlocked as exc:

@@ -11,6 +11,8 @@ import logging
 import time
 from dataclasses import dataclass
 
+from starlette.types import Scope
+
 from actors.domains import DomainBlocked, check_domain
 from actors.keycache import CachedKey, KeyCache, forget_key
 from actors.resolver import ResolveError, resolve_key_owner
@@ -39,6 +41,19 @@ class _Parsed:
     key_id: str
     cavage: signatures.SignatureParams | None
     message: rfc9421.MessageSignature | None
+
+
+def request_parts(scope: Scope, body: bytes) -> RequestParts:
+    """The request as its sender signed it: the path as sent (still percent-encoded), the query
+    string, the headers with lower-case names."""
+    raw_path = scope.get("raw_path")
+    return RequestParts(
+        method=scope["method"],
+        path=raw_path.decode("latin-1") if raw_path else scope["path"],
+        query=scope.get("query_string", b"").decode("latin-1"),
+        headers={k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]},
+        body=body,
+    )
 
 
 def parse_and_check(svc: Services, parts: RequestParts) -> _Parsed:
@@ -129,4 +144,4 @@ def _may_refetch(svc: Services, key_id: str) -> bool:
     return True
 
 
-__all__ = ["DomainBlocked", "Signer", "forget_key", "verify_request"]
+__all__ = ["DomainBlocked", "Signer", "forget_key", "request_parts", "verify_request"]

@@ -57,6 +57,7 @@ ADDRESS_FIELDS = ("to", "cc", "bto", "bcc", "audience")
 SINGLE_REFERENCES = ("actor", "target", "origin")
 QUOTE_FIELDS = ("quote", "quoteUrl", "quoteUri", "_misskey_quote")
 TEXT_FIELDS = ("content", "summary", "name")
+TEXT_MAPS = tuple((name, f"{name}Map") for name in TEXT_FIELDS)
 LIST_OF_OBJECTS = ("tag", "attachment")
 MAX_DEPTH = 4
 MAX_ITEMS = 1000
@@ -127,6 +128,9 @@ def _single(value: Any) -> Any:
 
 
 def _type(value: Any) -> str | None:
+    if isinstance(value, str):  # the usual form, first
+        name = _short(value)
+        return name if not name or name in KNOWN_TYPES else name[:64]
     names = [_short(v) for v in _as_list(value)[:16] if isinstance(v, str) and v]
     for name in names:
         if name in KNOWN_TYPES:
@@ -135,6 +139,8 @@ def _type(value: Any) -> str | None:
 
 
 def _short(name: str) -> str:
+    if ":" not in name:  # every prefix has one
+        return name
     for prefix in AS_PREFIXES:
         if name.startswith(prefix):
             return name[len(prefix) :]
@@ -144,7 +150,7 @@ def _short(name: str) -> str:
 def _addresses(value: Any) -> list[str]:
     seen: dict[str, None] = {}
     for item in _as_list(value)[:MAX_ITEMS]:
-        address = first_id(item)
+        address = item if isinstance(item, str) and item else first_id(item)
         if address is None:
             continue
         seen[PUBLIC if address in PUBLIC_FORMS else address] = None
@@ -209,15 +215,17 @@ def _objects(value: Any, depth: int) -> list[JsonObject]:
 
 
 def _texts(out: JsonObject) -> None:
-    for name in TEXT_FIELDS:
+    for name, map_name in TEXT_MAPS:
+        if name not in out and map_name not in out:
+            continue
         value = out.get(name)
         if isinstance(value, list):
             value = next((v for v in value if isinstance(v, str)), None)
         if not isinstance(value, str):
             value = None
-        language_map = out.get(f"{name}Map")
+        language_map = out.get(map_name)
         if not isinstance(language_map, dict):
-            out.pop(f"{name}Map", None)
+            out.pop(map_name, None)
             language_map = {}
         mapped = [
             (k, v) for k, v in language_map.items() if isinstance(k, str) and isinstance(v, str)

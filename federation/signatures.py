@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime, parsedate_to_datetime
-from typing import NamedTuple
+from typing import NamedTuple, cast
 from urllib.parse import urlsplit
 
 from cryptography.exceptions import InvalidSignature
@@ -262,16 +263,28 @@ def verify_with_key(params: SignatureParams, parts: RequestParts, key: PublicKey
 
 
 def _verify_bytes(key: PublicKeyTypes, signature: bytes, message: bytes) -> bool:
+    kind = _key_kind(type(key))
     try:
-        if isinstance(key, rsa.RSAPublicKey):
-            key.verify(signature, message, _PKCS1, _SHA256)
-        elif isinstance(key, ed25519.Ed25519PublicKey):
-            key.verify(signature, message)
+        if kind == "rsa":
+            cast(rsa.RSAPublicKey, key).verify(signature, message, _PKCS1, _SHA256)
+        elif kind == "ed25519":
+            cast(ed25519.Ed25519PublicKey, key).verify(signature, message)
         else:
             raise SignatureError("unsupported key type")
     except InvalidSignature:
         return False
     return True
+
+
+@functools.cache
+def _key_kind(key_class: type) -> str:
+    """Which algorithm a key's class is for, asked once per class (the abstract classes'
+    isinstance costs as much as parsing the header)."""
+    if issubclass(key_class, rsa.RSAPublicKey):
+        return "rsa"
+    if issubclass(key_class, ed25519.Ed25519PublicKey):
+        return "ed25519"
+    return ""
 
 
 def sign_request(

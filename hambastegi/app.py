@@ -27,7 +27,7 @@ from hambastegi.instance import prepare_instance
 from hambastegi.wiring import instance_services
 from hambastegi.workers import run_workers
 from inbox.intake import InboxIntake
-from inbox.routes import inbox_routes
+from inbox.routes import DirectInboxes, inbox_routes
 from network import relays
 from network import routes as network_routes
 from outbox import routes as outbox_routes
@@ -87,6 +87,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> Starlette:
         routes=build_routes(intake, LoginGuard(), AttemptLimiter(limit=5, window=600)),
         lifespan=lifespan,
         middleware=[
+            Middleware(DirectInboxes, intake=intake, is_relay=relays.trusted_relay),
             Middleware(RefuseNul),
             Middleware(Preflight),
             Middleware(LanguagePrefix, languages=INTERFACE_LANGUAGES),

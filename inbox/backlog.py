@@ -46,7 +46,11 @@ class Backlog:
         return self.depth
 
     async def is_full(self, svc: Services) -> bool:
-        return self.limit > 0 and await self.current(svc) >= self.limit
+        if self.limit <= 0:
+            return False
+        if time.monotonic() - self.read_at <= self.refresh_seconds:  # no read due: no await
+            return self.depth >= self.limit
+        return await self.current(svc) >= self.limit
 
     def accepted(self, count: int = 1) -> None:
         self.depth += count

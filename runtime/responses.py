@@ -9,6 +9,21 @@ from starlette.responses import JSONResponse, Response
 
 from federation.vocab import ACTIVITY_JSON, JRD_JSON
 
+# No third-party requests from our pages: readers' privacy.
+CONTENT_SECURITY_POLICY = (
+    "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
+    "object-src 'none'; frame-ancestors 'none'; form-action 'self'; base-uri 'none'"
+)
+# On every response (`web.middleware.SecurityHeaders`; the inboxes, answered before the site's
+# middleware, add them themselves), unless the response set its own.
+SECURITY_HEADERS = {
+    "Content-Security-Policy": CONTENT_SECURITY_POLICY,
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "same-origin",
+    "Permissions-Policy": "geolocation=(), camera=(), microphone=()",
+}
+
 
 class ActivityJSONResponse(Response):
     media_type = f"{ACTIVITY_JSON}; charset=utf-8"

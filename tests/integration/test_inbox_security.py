@@ -19,11 +19,13 @@ import orjson
 import pytest
 from cryptography.hazmat.primitives.asymmetric import rsa
 from http_message_signatures import HTTPMessageSigner, HTTPSignatureKeyResolver, algorithms
+from sqlalchemy import select
 
 from actors.domains import set_policy
 from actors.models import DomainPolicyKind
 from federation.keys import SigningKey
 from federation.signatures import sign_request
+from inbox.models import ReceivedActivity
 from tests.integration.inbox_support import Scene, hours, scene
 from tests.peer import PeerActor
 
@@ -614,6 +616,43 @@ async def test_unknown_personal_inbox_is_404(s: Scene) -> None:
     response = await s.post_signed(s.follow(), path="/actors/nobody/inbox")
 
     assert response.status_code == 404
+    assert await s.stored() == 0
+
+
+async def test_a_path_is_verified_as_the_sender_wrote_it_percent_encoded(s: Scene) -> None:
+    """The signature covers the path as sent (`%75` stays `%75`), as Mastodon signs it."""
+    response = await s.post_signed(s.follow(), path="/actors/%75nion/inbox")
+
+    assert response.status_code == 202
+    async with s.instance.svc.db.reader() as session:
+        stored = await session.scalar(select(ReceivedActivity))
+    assert stored is not None
+    assert stored.recipient == "union"
+
+
+async def test_inbox_answers_carry_the_security_headers_of_every_response(s: Scene) -> None:
+    accepted = await s.post_signed(s.follow())
+    refused = await s.post_signed(s.follow("2"), tamper={"digest": "SHA-256=AAAA"})
+
+    for response in (accepted, refused):
+        assert response.headers["x-content-type-options"] == "nosniff"
+        assert response.headers["content-security-policy"].startswith("default-src 'self'")
+    assert (accepted.status_code, refused.status_code) == (202, 401)
+
+
+@pytest.mark.parametrize("path", ["/inbox", "/actor/inbox", "/actors/union/inbox"])
+async def test_an_inbox_takes_only_post(s: Scene, path: str) -> None:
+    response = await s.instance.http.get(path)
+
+    assert response.status_code == 405
+    assert await s.stored() == 0
+
+
+async def test_an_inbox_address_with_a_nul_is_400_and_nothing_is_stored(s: Scene) -> None:
+    response = await s.post_signed(s.follow(), path="/actors/un%00ion/inbox")
+
+    assert response.status_code == 400
+    assert "NUL" in response.json()["error"]
     assert await s.stored() == 0
 
 

@@ -8,7 +8,7 @@ import contextlib
 import re
 
 import orjson
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from content.hashtags import find_hashtags, normalise_tag
@@ -155,6 +155,29 @@ def test_json_ingest_accepts_exactly_the_objects_without_nul_characters(value: o
         assert not isinstance(value, dict) or b"\\u0000" in body
         return
     assert parsed == orjson.loads(body)
+
+
+def _nesting(value: object) -> int:
+    if isinstance(value, dict):
+        return 1 + max((_nesting(v) for v in value.values()), default=0)
+    if isinstance(value, list):
+        return 1 + max((_nesting(v) for v in value), default=0)
+    return 0
+
+
+@FAST
+@given(json_values, st.text(alphabet="{[", max_size=6))
+def test_the_depth_limit_counts_nesting_not_brackets(value: object, brackets: str) -> None:
+    """Siblings and brackets inside strings do not count: only how deep the values nest."""
+    document = {"value": value, "text": brackets}
+    body = orjson.dumps(document)
+    assume(b"\\u0000" not in body)
+    try:
+        parse_json_object(body, max_depth=3)
+    except InvalidDocument:
+        assert _nesting(document) > 3
+        return
+    assert _nesting(document) <= 3
 
 
 @FAST

@@ -24,10 +24,10 @@ from accounts.oauth import (
 )
 from accounts.sessions import Identity
 from actors.models import Actor
+from runtime.responses import CONTENT_SECURITY_POLICY
 from runtime.services import services
 from web.desk.common import Forbidden, desk_view, done, field_text, form_of, render
 from web.desk.publishing import editable_actors
-from web.middleware import CONTENT_SECURITY_POLICY
 from web.pages import pages
 
 ASKED = (
