@@ -18,7 +18,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 from starlette.routing import Route
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from actors.directory import find_by_uri, find_local
 from actors.domains import DomainBlocked, rules
@@ -101,13 +101,14 @@ class DirectInboxes:
                 response = await receive(
                     request, self.intake, recipient=recipient, is_relay=self.is_relay
                 )
-
-                async def send_secured(message: Message) -> None:
-                    if message["type"] == "http.response.start":
-                        message["headers"] = [*message["headers"], *_SECURITY_HEADERS]
-                    await send(message)
-
-                await response(scope, receive_, send_secured)
+                await send(
+                    {
+                        "type": "http.response.start",
+                        "status": response.status_code,
+                        "headers": [*response.raw_headers, *_SECURITY_HEADERS],
+                    }
+                )
+                await send({"type": "http.response.body", "body": response.body})
                 return
         await self.app(scope, receive_, send)
 
