@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import os
 import sys
+import tempfile
 import time
 from collections.abc import AsyncIterator, Iterator
 from concurrent.futures import ProcessPoolExecutor
@@ -190,22 +191,26 @@ class Server:
 
 @asynccontextmanager
 async def serving(command: list[str], env: dict[str, str], port: int) -> AsyncIterator[Server]:
+    """The server's log goes to a file, never to a pipe nobody reads while it serves (a full
+    pipe would stop the server at its next log line); its end is shown if it does not start."""
     started = time.perf_counter()
-    process = await asyncio.create_subprocess_exec(
-        *command, env=env, stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE
-    )
-    try:
-        waiting = asyncio.ensure_future(wait_for_http(port))
-        exited = asyncio.ensure_future(process.wait())
-        await asyncio.wait({waiting, exited}, return_when=asyncio.FIRST_COMPLETED)
-        if not waiting.done() or waiting.exception() is not None:
-            waiting.cancel()
-            errors = await process.stderr.read() if exited.done() and process.stderr else b""
-            raise RuntimeError(f"{' '.join(command)} did not start: {errors.decode()[-2000:]}")
-        exited.cancel()
-        yield Server(process, port, time.perf_counter() - started)
-    finally:
-        await stop_process(process)
+    with tempfile.TemporaryFile() as log:
+        process = await asyncio.create_subprocess_exec(
+            *command, env=env, stdout=asyncio.subprocess.DEVNULL, stderr=log
+        )
+        try:
+            waiting = asyncio.ensure_future(wait_for_http(port))
+            exited = asyncio.ensure_future(process.wait())
+            await asyncio.wait({waiting, exited}, return_when=asyncio.FIRST_COMPLETED)
+            if not waiting.done() or waiting.exception() is not None:
+                waiting.cancel()
+                log.seek(0)
+                errors = log.read().decode(errors="replace")[-2000:]
+                raise RuntimeError(f"{' '.join(command)} did not start: {errors}")
+            exited.cancel()
+            yield Server(process, port, time.perf_counter() - started)
+        finally:
+            await stop_process(process)
 
 
 def hambastegi_command(port: int, *, web_only: bool, processes: int = 1) -> list[str]:

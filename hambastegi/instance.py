@@ -20,6 +20,8 @@ class StartupError(Exception):
 async def prepare_instance(svc: Services) -> None:
     await ensure_schema(svc.db)
     async with svc.db.transaction() as session:
+        # `serve --workers N` starts N processes at once, each preparing the same database.
+        await svc.db.hold_until_commit(session, "prepare_instance")
         recorded = await get_meta(session, "base_url")
         if recorded is None:
             await set_meta(session, "base_url", svc.settings.base_url)

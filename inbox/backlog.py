@@ -30,8 +30,11 @@ class Backlog:
     read_at: float = float("-inf")
     _reading: asyncio.Future[int] | None = field(default=None, repr=False)
 
+    def _is_fresh(self) -> bool:
+        return time.monotonic() - self.read_at <= self.refresh_seconds
+
     async def current(self, svc: Services) -> int:
-        if time.monotonic() - self.read_at > self.refresh_seconds:
+        if not self._is_fresh():
             if self._reading is None:
                 self._reading = asyncio.ensure_future(waiting(svc))
             reading = self._reading
@@ -48,9 +51,8 @@ class Backlog:
     async def is_full(self, svc: Services) -> bool:
         if self.limit <= 0:
             return False
-        if time.monotonic() - self.read_at <= self.refresh_seconds:  # no read due: no await
-            return self.depth >= self.limit
-        return await self.current(svc) >= self.limit
+        depth = self.depth if self._is_fresh() else await self.current(svc)  # awaits only to read
+        return depth >= self.limit
 
     def accepted(self, count: int = 1) -> None:
         self.depth += count

@@ -14,6 +14,7 @@ worker uses it to commit a hundred activities with one write instead of a hundre
 from __future__ import annotations
 
 import asyncio
+import hashlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from contextvars import ContextVar
@@ -23,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 import orjson
-from sqlalchemy import event
+from sqlalchemy import event, text
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import make_url
@@ -183,6 +184,15 @@ class Database:
             return
         async with self._write_turn, sessions() as session, session.begin():
             yield session
+
+    async def hold_until_commit(self, session: AsyncSession, name: str) -> None:
+        """Let no other process's transaction past the same `name` until this one ends. On
+        PostgreSQL, a transaction-level advisory lock (two processes starting at once would
+        otherwise both find a row missing and both insert it); SQLite's write transaction
+        already keeps every other writer out."""
+        if not self.is_sqlite:
+            key = int.from_bytes(hashlib.sha256(name.encode()).digest()[:8], "big", signed=True)
+            await session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": key})
 
     @asynccontextmanager
     async def reader(self) -> AsyncIterator[AsyncSession]:
