@@ -10,16 +10,19 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.asymmetric import ed25519, padding, rsa
 from cryptography.hazmat.primitives.asymmetric.types import PublicKeyTypes
 from http_sfv.dictionary import Dictionary
 from http_sfv.item import InnerList
 
 from federation.digest import verify_content_digest
 from federation.errors import SignatureError
-from federation.signatures import RequestParts, check_validity, signature_time
+from federation.signatures import (
+    RequestParts,
+    check_validity,
+    key_kind,
+    signature_time,
+    verify_bytes,
+)
 
 SUPPORTED_ALGORITHMS = frozenset({"rsa-v1_5-sha256", "ed25519"})
 
@@ -136,12 +139,15 @@ def verify_with_key(
     sig: MessageSignature, parts: RequestParts, key: PublicKeyTypes, *, scheme: str, authority: str
 ) -> None:
     message = signature_base(sig, parts, scheme=scheme, authority=authority)
-    try:
-        if isinstance(key, rsa.RSAPublicKey) and sig.algorithm in (None, "rsa-v1_5-sha256"):
-            key.verify(sig.signature, message, padding.PKCS1v15(), hashes.SHA256())
-        elif isinstance(key, ed25519.Ed25519PublicKey) and sig.algorithm in (None, "ed25519"):
-            key.verify(sig.signature, message)
-        else:
-            raise SignatureError("key type does not match the signature algorithm")
-    except InvalidSignature as exc:
-        raise SignatureError("signature does not verify") from exc
+    if sig.algorithm not in _ALGORITHMS[key_kind(type(key))]:
+        raise SignatureError("key type does not match the signature algorithm")
+    if not verify_bytes(key, sig.signature, message):
+        raise SignatureError("signature does not verify")
+
+
+# The `alg` each kind of key may sign with (None: not given, taken from the key).
+_ALGORITHMS: dict[str, frozenset[str | None]] = {
+    "rsa": frozenset({None, "rsa-v1_5-sha256"}),
+    "ed25519": frozenset({None, "ed25519"}),
+    "": frozenset(),
+}

@@ -257,13 +257,13 @@ def verify_with_key(params: SignatureParams, parts: RequestParts, key: PublicKey
     if parts.query:
         candidates.append(signing_string(params, parts, with_query=False))
     for text in candidates:
-        if _verify_bytes(key, params.signature, text.encode("utf-8")):
+        if verify_bytes(key, params.signature, text.encode("utf-8")):
             return
     raise SignatureError("signature does not verify")
 
 
-def _verify_bytes(key: PublicKeyTypes, signature: bytes, message: bytes) -> bool:
-    kind = _key_kind(type(key))
+def verify_bytes(key: PublicKeyTypes, signature: bytes, message: bytes) -> bool:
+    kind = key_kind(type(key))
     try:
         if kind == "rsa":
             cast(rsa.RSAPublicKey, key).verify(signature, message, _PKCS1, _SHA256)
@@ -277,7 +277,7 @@ def _verify_bytes(key: PublicKeyTypes, signature: bytes, message: bytes) -> bool
 
 
 @functools.cache
-def _key_kind(key_class: type) -> str:
+def key_kind(key_class: type) -> str:
     """Which algorithm a key's class is for, asked once per class (the abstract classes'
     isinstance costs as much as parsing the header)."""
     if issubclass(key_class, rsa.RSAPublicKey):
