@@ -5,7 +5,9 @@ once take not much longer than the longer one; `--serial` runs them one after th
 On this 2-core machine the two side by side took 18.5 and 19.1 minutes on 2026-12-06, and 26
 to 27 minutes later that day on a slower machine, of which the large demo network, built by each
 engine's run (once under coverage tracing), took 9 and 8 minutes. The two runs now share one
-build of it (`tests.large_network`), made in the directory this script hands them.
+build of it (`tests.large_network`), made in the directory this script hands them. The
+interoperability suites (`--interop`: each starts its own Fedify peer and servers, on ports the
+system picks) run side by side too.
 
 Without a reachable PostgreSQL the second run is skipped with a plain message, unless CI=true,
 where a missing PostgreSQL is a failure: CI must never pass by skipping an engine.
@@ -74,7 +76,7 @@ def main(argv: list[str]) -> int:
 
 def run(argv: list[str]) -> int:
     first, second = SUITES["interop" if "--interop" in argv else "all"]
-    if "--interop" not in argv and "--serial" not in argv and asyncio.run(postgres_reachable()):
+    if "--serial" not in argv and asyncio.run(postgres_reachable()):
         return side_by_side(first, second)
     print(f"{BANNER}\nStorage engine 1 of 2: SQLite\n{BANNER}", flush=True)
     status = pytest({"HAMBASTEGI_TEST_DATABASE": "sqlite"}, *first)

@@ -1,4 +1,7 @@
-"""The `hambastegi` command, run as users run it: a separate process, real migrations."""
+"""The `hambastegi` command, run as users run it: a separate process, real migrations.
+
+Most tests start it forked from a process that has it imported already (`tests.commands`);
+the first test, and the servers, exec `python -m hambastegi` as a shell does."""
 
 from __future__ import annotations
 
@@ -13,6 +16,7 @@ from pathlib import Path
 import asyncpg
 import pytest
 
+from tests.commands import command
 from tests.databases import POSTGRES_URL, engine_under_test
 
 
@@ -55,6 +59,12 @@ def _environment(tmp_path: Path) -> Iterator[dict[str, str]]:
 def hb(
     env: dict[str, str], *args: str, stdin: str | None = None
 ) -> subprocess.CompletedProcess[str]:
+    return command(env, *args, stdin=stdin)
+
+
+def exec_hb(
+    env: dict[str, str], *args: str, stdin: str | None = None
+) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "hambastegi", *args],
         env=env,
@@ -67,10 +77,10 @@ def hb(
 
 
 def test_migrate_then_create_and_list_actors(cli_env: dict[str, str]) -> None:
-    first, again = hb(cli_env, "migrate"), hb(cli_env, "migrate")
-    created = hb(cli_env, "actor", "create", "oil_workers", "--display-name", "Oil Workers")
-    network = hb(cli_env, "actor", "create", "solidarity", "--type", "network")
-    listed = hb(cli_env, "actor", "list")
+    first, again = exec_hb(cli_env, "migrate"), exec_hb(cli_env, "migrate")
+    created = exec_hb(cli_env, "actor", "create", "oil_workers", "--display-name", "Oil Workers")
+    network = exec_hb(cli_env, "actor", "create", "solidarity", "--type", "network")
+    listed = exec_hb(cli_env, "actor", "list")
 
     assert (first.returncode, again.returncode) == (0, 0), first.stderr + again.stderr
     assert created.returncode == 0, created.stderr
