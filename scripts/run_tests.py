@@ -2,12 +2,13 @@
 floor in `pyproject.toml`) and the storage suite again on PostgreSQL, the two side by side
 (each engine's tests wait on servers and the database as much as on the CPU, so two runs at
 once take not much longer than the longer one; `--serial` runs them one after the other).
-On this 2-core machine the two side by side took 18.5 and 19.1 minutes on 2026-12-06, and 26
-to 27 minutes later that day on a slower machine, of which the large demo network, built by each
-engine's run (once under coverage tracing), took 9 and 8 minutes. The two runs now share one
-build of it (`tests.large_network`), made in the directory this script hands them. The
-interoperability suites (`--interop`: each starts its own Fedify peer and servers, on ports the
-system picks) run side by side too.
+The large demo network is built once for both runs (`tests.large_network`), in the directory
+this script hands them; each test's empty database is a copy of a template (`tests.databases`);
+the command line's tests fork it ready-imported (`tests.commands`). On this 2-core machine the
+two runs side by side took 20.9 and 20.7 minutes on 2026-12-07 (AMD EPYC), against 30.3 and
+29.4 minutes the same morning before the templates and the forking. The interoperability
+suites (`--interop`: each starts its own Fedify peer and servers, on ports the system picks)
+run side by side too.
 
 Without a reachable PostgreSQL the second run is skipped with a plain message, unless CI=true,
 where a missing PostgreSQL is a failure: CI must never pass by skipping an engine.

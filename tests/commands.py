@@ -40,14 +40,18 @@ def command(
             target=_main, args=(dict(env), list(args), stdin or "", str(out), str(err))
         )
         process.start()
-        process.join(timeout)
-        if process.exitcode is None:
-            process.kill()
-            process.join()
-            raise subprocess.TimeoutExpired(["hambastegi", *args], timeout)
+        try:
+            process.join(timeout)
+            if process.exitcode is None:
+                process.kill()
+                process.join()
+                raise subprocess.TimeoutExpired(["hambastegi", *args], timeout)
+            status = process.exitcode
+        finally:
+            process.close()
         return subprocess.CompletedProcess(
             ["hambastegi", *args],
-            process.exitcode,
+            status,
             out.read_text(encoding="utf-8") if out.exists() else "",
             err.read_text(encoding="utf-8") if err.exists() else "",
         )
