@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -151,6 +152,15 @@ def _new_local(
     )
     ensure_proof_key(actor, secret_key)
     return actor
+
+
+async def instance_started(session: AsyncSession) -> datetime:
+    """When this instance began: its instance actor's `published` (made when it first started;
+    the Unix epoch if it never has)."""
+    found = await session.scalar(
+        select(Actor.published).where(Actor.kind == ActorKind.instance).limit(1)
+    )
+    return found if found is not None else datetime.fromtimestamp(0, UTC)
 
 
 async def ensure_instance_actor(

@@ -25,9 +25,15 @@ def render_feed(
     link: str,
     self_url: str,
     description: str,
+    quiet_since: datetime,
     language: str | None = None,
     mirrors: tuple[str, ...] = (),
 ) -> bytes:
+    """The feed's and each entry's `updated` (RSS: `lastBuildDate`) come from the posts: the
+    newest change, an edit included. `quiet_since` is the time that stands for "no change
+    since" when nothing in the feed has a time (an empty tag's feed): when its owner began.
+    feedgen's default is the time of rendering, which made the same feed differ on every
+    request, and so its ETag: feed readers downloaded it whole each time they polled."""
     # feedgen brings lxml (about 8 MB resident): loaded when the first feed is asked for.
     from feedgen.feed import FeedGenerator  # noqa: PLC0415
 
@@ -42,7 +48,7 @@ def render_feed(
     generator.description(description or title)
     if language:
         generator.language(language)
-    generator.updated(max((e.published for e in entries if e.published), default=datetime.now(UTC)))
+    generator.updated(max((_changed_at(e, quiet_since) for e in entries), default=quiet_since))
     for entry in reversed(entries):  # feedgen prepends: keep newest first
         item = generator.add_entry()
         item.id(entry.url)
@@ -51,9 +57,7 @@ def render_feed(
         item.author({"name": entry.author_name, "uri": entry.author_url})
         if entry.published:
             item.published(entry.published)
-            item.updated(
-                entry.post.updated_at if entry.post and entry.post.updated_at else entry.published
-            )
+        item.updated(_changed_at(entry, quiet_since))
         if entry.summary:
             item.summary(entry.summary)
         item.content(entry.body_html, type="html")
@@ -63,6 +67,12 @@ def render_feed(
         rss: bytes = generator.rss_str(pretty=True)
         return rss
     return _entry_languages(generator.atom_str(pretty=True), entries)
+
+
+def _changed_at(entry: Entry, otherwise: datetime) -> datetime:
+    """When the entry last changed: its post's last edit, else its publication."""
+    edited = entry.post.updated_at if entry.post is not None else None
+    return edited or entry.published or otherwise
 
 
 def _entry_languages(atom: bytes, entries: list[Entry]) -> bytes:
@@ -102,7 +112,7 @@ def _repeats(
         single.add("uid", entry.url)
         single.add("recurrence-id", original)
         single.add("summary", entry.title)
-        single.add("dtstamp", entry.published or datetime.now(UTC))
+        single.add("dtstamp", _changed_at(entry, datetime.now(UTC)))
         starts = (
             datetime.fromisoformat(details.moved[day]).replace(tzinfo=zone)
             if day in details.moved
@@ -135,7 +145,7 @@ def render_calendar(entries: list[Entry], *, name: str) -> bytes:
         event.add("dtstart", datetime.fromisoformat(details.starts_at).astimezone(zone))
         if details.ends_at:
             event.add("dtend", datetime.fromisoformat(details.ends_at).astimezone(zone))
-        event.add("dtstamp", entry.published or datetime.now(UTC))
+        event.add("dtstamp", _changed_at(entry, datetime.now(UTC)))
         event.add(
             "location", ", ".join(p for p in (details.location, details.online_url or "") if p)
         )

@@ -11,7 +11,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
-from actors.directory import find_local
+from actors.directory import find_local, instance_started
 from actors.models import Actor, ActorKind
 from content.hashtags import is_valid_tag, normalise_tag
 from content.i18n import INTERFACE_LANGUAGES, babel_locale
@@ -361,6 +361,7 @@ async def feed(request: Request) -> Response:
                 entries, _t = await reading.public_posts(session, svc.uris.media, actor_id=actor.id)
             # No feed-wide language: an organisation writes in several; each entry says its own.
             title, link, language = (actor.display_name, actor.url or actor.uri, None)
+            quiet_since = actor.published
         elif scope == "tag":
             tag = normalise_tag(name)
             if not is_valid_tag(tag):
@@ -382,6 +383,8 @@ async def feed(request: Request) -> Response:
             )
         else:
             return not_found(request)
+        if scope != "actor":  # the instance's feeds: nothing has changed since it began
+            quiet_since = await instance_started(session)
     self_url = f"{base}/feeds/{scope}/{name}.{fmt}"
     body = render_feed(
         entries,
@@ -391,6 +394,7 @@ async def feed(request: Request) -> Response:
         link=link,
         self_url=self_url,
         description=svc.settings.instance_description,
+        quiet_since=quiet_since,
         language=language,
         mirrors=svc.settings.mirrors,
     )

@@ -4,15 +4,18 @@ from __future__ import annotations
 
 import xml.etree.ElementTree as ET
 from collections.abc import AsyncIterator
+from datetime import datetime
 from pathlib import Path
 
 import pytest
 from icalendar import Calendar
 from sqlalchemy import select, text
 
+from actors.directory import instance_started
 from network.models import JoinRequest
 from outbox.compose import Draft
 from outbox.kinds import PostKind
+from outbox.models import Post
 from outbox.posts import create_post, edit_post
 from tests.integration.site_support import Site, site
 from web.regionmap import shade
@@ -185,6 +188,46 @@ async def test_feeds_are_well_formed_and_list_posts(s: Site, path: str, media_ty
     root = ET.fromstring(response.content)
     assert s.posts["strike"].uri in response.text
     assert root.tag in ("rss", "{http://www.w3.org/2005/Atom}feed")
+
+
+async def test_a_feed_reads_the_same_until_something_in_it_changes(s: Site) -> None:
+    # Feed readers poll with If-None-Match, and the ETag is the body's hash: a feed that
+    # says "updated: now" changes on every request. An empty tag's feed says when the
+    # instance began; an organisation's, its newest post or edit.
+    paths = ("/feeds/tag/nothing_here_yet.atom", "/feeds/actor/oil_workers.atom")
+    first = [(await s.http.get(path)).content for path in paths]
+    again = [(await s.http.get(path)).content for path in paths]
+    async with s.instance.svc.db.reader() as session:
+        began = await instance_started(session)
+
+    assert first == again
+    assert _atom_updated(first[0]) == began
+
+
+async def test_an_edit_is_the_feeds_newest_change(s: Site) -> None:
+    svc = s.instance.svc
+    note = await create_post(svc, s.union, Draft(kind=PostKind.note, language="fa", body="نخست"))
+    await edit_post(svc, note.public_id, Draft(kind=PostKind.note, language="fa", body="ویرایش"))
+    async with svc.db.reader() as session:
+        edited = await session.scalar(select(Post.updated_at).where(Post.id == note.id))
+
+    feed = (await s.http.get("/feeds/actor/oil_workers.atom")).content
+
+    assert edited is not None
+    assert note.published_at is not None
+    assert edited > note.published_at
+    assert _atom_updated(feed) == edited
+    [entry] = [
+        e for e in ET.fromstring(feed).iter(f"{ATOM}entry") if e.findtext(f"{ATOM}id") == note.uri
+    ]
+    assert datetime.fromisoformat(entry.findtext(f"{ATOM}updated") or "") == edited
+
+
+ATOM = "{http://www.w3.org/2005/Atom}"
+
+
+def _atom_updated(feed: bytes) -> datetime:
+    return datetime.fromisoformat(ET.fromstring(feed).findtext(f"{ATOM}updated") or "")
 
 
 async def test_unknown_feeds_are_404(s: Site) -> None:
