@@ -30,6 +30,11 @@ class PostKind(StrEnum):
     campaign = "campaign"
 
 
+# What a post's page offers as a PDF (and the mirror copies): the bulletins, reports, campaigns
+# and events people print and hand out; a short note is read on its page (which prints too).
+PRINTABLE_KINDS = frozenset({PostKind.article, PostKind.strike, PostKind.campaign, PostKind.event})
+
+
 class DetailsError(ValueError):
     """A structured field is missing or malformed; the message names it."""
 

@@ -15,7 +15,7 @@ from content.html import html_to_text
 from content.mediastore import MediaStore
 from inbox.models import RemoteObject
 from outbox import participation, statements
-from outbox.kinds import CampaignDetails, EventDetails, details_from_json
+from outbox.kinds import PRINTABLE_KINDS, CampaignDetails, EventDetails, details_from_json
 from outbox.models import Post, PostRevision, PostState, Visibility
 from outbox.queries import related_of
 from outbox.recurrence import Occurrence, upcoming
@@ -151,6 +151,7 @@ async def post_page(request: Request) -> Response:
         "post.html",
         {
             "post": post,
+            "printable": post.kind in PRINTABLE_KINDS,
             # A written teaser leads the article; one made from the body's first words would
             # only say them twice.
             "lead": "" if _opens(body_text, post.summary) else post.summary,

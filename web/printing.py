@@ -26,13 +26,12 @@ from starlette.responses import Response
 from content.mediastore import MediaStore
 from content.pdf import PdfUnavailable, render_pdf
 from core.paths import static_dir
-from outbox.kinds import PostKind
+from outbox.kinds import PRINTABLE_KINDS
 from outbox.models import Post, PostState, Visibility
 from runtime.services import services
 from web.pages import not_found, pages, post_page
 
 log = logging.getLogger(__name__)
-PRINTABLE = {PostKind.article, PostKind.strike, PostKind.campaign, PostKind.event, PostKind.note}
 
 
 @dataclass
@@ -84,7 +83,7 @@ async def post_pdf(request: Request) -> Response:
         post is None
         or post.state != PostState.published
         or post.visibility == Visibility.followers
-        or post.kind not in PRINTABLE
+        or post.kind not in PRINTABLE_KINDS
     ):
         return not_found(request)
     language = pages(request).language_of(request)

@@ -17,7 +17,7 @@ from content.mediastore import MediaStore
 from content.pdf import render_pdf
 from core.paths import static_dir
 from outbox.compose import Draft
-from outbox.kinds import PostKind
+from outbox.kinds import PRINTABLE_KINDS, PostKind
 from outbox.models import Visibility
 from outbox.posts import create_post
 from tests.browser.conftest import screenshot_path
@@ -149,6 +149,20 @@ async def test_only_public_published_posts_print(s: Site) -> None:
 
     assert (await s.http.get(f"/objects/{hidden.public_id}/pdf")).status_code == 404
     assert (await s.http.get("/objects/01HNOSUCHPOST0000000000000/pdf")).status_code == 404
+
+
+async def test_a_pdf_is_offered_exactly_where_it_is_served(s: Site) -> None:
+    # Bulletins, strike reports, campaigns and events are offered (and mirrored) as PDFs; a
+    # short note is not: its page links none, and its address has none.
+    note = await create_post(
+        s.instance.svc, s.union, Draft(kind=PostKind.note, language="fa", body="اعتصاب ادامه دارد")
+    )
+
+    for post in [note, *s.posts.values()]:
+        page = await s.http.get(post.uri, headers={"Accept": "text/html"})
+        offered = f'href="{post.uri}/pdf"' in page.text
+        served = (await s.http.head(f"{post.uri}/pdf")).status_code == 200
+        assert offered == served == (post.kind in PRINTABLE_KINDS), post.kind
 
 
 async def test_a_pdf_is_made_once_per_version_and_language(s: Site) -> None:

@@ -17,14 +17,13 @@ from cli.demo_large import seed_large
 from hambastegi.app import create_app
 from hambastegi.mirror import Export, export
 from outbox.compose import Draft
-from outbox.kinds import PostKind
+from outbox.kinds import PRINTABLE_KINDS, PostKind
 from outbox.models import Post, PostState, Visibility
 from outbox.posts import edit_post
 from tests.harness import Instance, asgi_instance
 from tests.integration.test_mirror import serve_and_crawl
 
 pytestmark = [pytest.mark.large, pytest.mark.db]
-OFFERED_AS_PDF = (PostKind.article, PostKind.strike, PostKind.campaign, PostKind.event)
 
 
 async def make_mirror(instance: Instance, target: Path) -> tuple[Export, float]:
@@ -43,7 +42,7 @@ async def test_the_large_demos_mirror_serves_and_every_link_resolves(tmp_path: P
                 .where(Post.state == PostState.published, Post.visibility == Visibility.public)
             )
             posts = await session.scalar(public) or 0
-            printable = await session.scalar(public.where(Post.kind.in_(OFFERED_AS_PDF))) or 0
+            printable = await session.scalar(public.where(Post.kind.in_(PRINTABLE_KINDS))) or 0
             edited = await session.scalar(
                 select(Post)
                 .where(Post.kind == PostKind.campaign, Post.state == PostState.published)
@@ -80,8 +79,8 @@ async def test_the_large_demos_mirror_serves_and_every_link_resolves(tmp_path: P
         print(f"\nrewritten after the edit: {second.changed}\nthen with no edit: {third.changed}")
         assert f"fa/objects/{edited.public_id}/index.html" in second.changed
         assert 0 < second.written < len(first.files) / 50
-        # With no edit, only what carries the time it was made may change (a feed with no
-        # entries is stamped with the time it was built); no post's own page does.
+        # With no edit, no post's own page changes (nor a feed: one with no entries says when
+        # its owner began, not when it was built).
         assert not [name for name in third.changed if "/objects/" in name]
         assert third.written <= 5
         assert (
