@@ -13,10 +13,11 @@ import shutil
 import signal
 import socket
 import statistics
+import subprocess
 import sys
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequence
+from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -103,6 +104,76 @@ def median(values: Sequence[float]) -> float:
 def cpu_seconds() -> float:
     usage = resource.getrusage(resource.RUSAGE_SELF)
     return usage.ru_utime + usage.ru_stime
+
+
+_SPIN = "n = 0\nfor i in range(15_000_000):\n    n += i\n"
+
+
+def _spin_seconds(processes: int) -> float:
+    """Wall time until `processes` copies of a pure-Python loop, started together, all end."""
+    started = time.perf_counter()
+    running = [subprocess.Popen([sys.executable, "-c", _SPIN]) for _ in range(processes)]
+    for process in running:
+        process.wait()
+    return time.perf_counter() - started
+
+
+def busy_core_speed(rounds: int = 3) -> float:
+    """How fast a core runs Python while every core is busy, as a fraction of its speed when
+    it runs alone (median of `rounds`, taken in turns). Under 1 where cores share the host's
+    (a virtual machine's vCPUs, hyperthreads)."""
+    cores = os.cpu_count() or 1
+    return median([_spin_seconds(1) / _spin_seconds(cores) for _ in range(rounds)])
+
+
+def children_cpu_seconds() -> float:
+    """CPU seconds of this process's children that have ended (wrk, once it has returned)."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def tree_cpu_seconds(pid: int) -> float:
+    """CPU seconds used so far by a running process and its descendants (from /proc)."""
+    ticks = 0
+    pending = [pid]
+    while pending:
+        p = pending.pop()
+        try:
+            with open(f"/proc/{p}/stat") as stat:
+                fields = stat.read().rsplit(")", 1)[1].split()
+        except (FileNotFoundError, ProcessLookupError):
+            continue
+        ticks += int(fields[11]) + int(fields[12])  # utime, stime
+        pending += _children(p)
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
+@dataclass
+class CpuUse:
+    """CPU seconds over a measured stretch: the server's processes, and the load generator's."""
+
+    server: float = 0.0
+    load: float = 0.0
+
+    def per_request_ms(self, requests: int) -> float:
+        return 1000 * self.server / requests if requests else 0.0
+
+    def cores(self, result: LoadResult) -> tuple[float, float]:
+        """Cores kept busy by the server and by wrk over the run's measured time (the stretch
+        after it, while wrk is stopped, is idle)."""
+        seconds = result.seconds or 1.0
+        return self.server / seconds, self.load / seconds
+
+
+@contextmanager
+def measuring_cpu(pid: int) -> Iterator[CpuUse]:
+    """The CPU that server `pid` (with its children) and the load generator (a child of ours
+    that has ended by the block's end: wrk) used while the block ran."""
+    use = CpuUse()
+    server, load = tree_cpu_seconds(pid), children_cpu_seconds()
+    yield use
+    use.server = tree_cpu_seconds(pid) - server
+    use.load = children_cpu_seconds() - load
 
 
 def rss_mb(pid: int) -> float:
