@@ -132,6 +132,24 @@ def children_cpu_seconds() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
+def postgres_cpu_seconds() -> float:
+    """CPU seconds used so far by this machine's PostgreSQL processes (its server and the
+    backends of open connections; one that ended in between is missed)."""
+    ticks = 0
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as stat:
+                text = stat.read()
+        except (FileNotFoundError, ProcessLookupError, PermissionError):
+            continue
+        name, fields = text[text.find("(") + 1 : text.rfind(")")], text.rsplit(")", 1)[1].split()
+        if name == "postgres":
+            ticks += int(fields[11]) + int(fields[12])
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
 def tree_cpu_seconds(pid: int) -> float:
     """CPU seconds used so far by a running process and its descendants (from /proc)."""
     ticks = 0
@@ -154,6 +172,7 @@ class CpuUse:
 
     server: float = 0.0
     load: float = 0.0
+    database: float = 0.0  # PostgreSQL's server processes (on SQLite, about nothing)
 
     def per_request_ms(self, requests: int) -> float:
         return 1000 * self.server / requests if requests else 0.0
@@ -164,16 +183,24 @@ class CpuUse:
         seconds = result.seconds or 1.0
         return self.server / seconds, self.load / seconds
 
+    def idle_cores(self, result: LoadResult) -> float:
+        """What no one used of the machine's cores over the run: not the server, wrk or the
+        database (the bench's own polling is left in, so this errs low)."""
+        seconds = result.seconds or 1.0
+        busy = (self.server + self.load + self.database) / seconds
+        return max(0.0, (os.cpu_count() or 1) - busy)
+
 
 @contextmanager
 def measuring_cpu(pid: int) -> Iterator[CpuUse]:
     """The CPU that server `pid` (with its children) and the load generator (a child of ours
     that has ended by the block's end: wrk) used while the block ran."""
     use = CpuUse()
-    server, load = tree_cpu_seconds(pid), children_cpu_seconds()
+    server, load, database = tree_cpu_seconds(pid), children_cpu_seconds(), postgres_cpu_seconds()
     yield use
     use.server = tree_cpu_seconds(pid) - server
     use.load = children_cpu_seconds() - load
+    use.database = postgres_cpu_seconds() - database
 
 
 def rss_mb(pid: int) -> float:
