@@ -132,38 +132,36 @@ def children_cpu_seconds() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
+def _process_stat(pid: int | str) -> tuple[str, float] | None:
+    """A process's name and the CPU seconds it has used (user and system), from /proc; None
+    once it has gone (or is not ours to read)."""
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            text = stat.read()
+    except (FileNotFoundError, ProcessLookupError, PermissionError):
+        return None
+    name, fields = text[text.find("(") + 1 : text.rfind(")")], text.rsplit(")", 1)[1].split()
+    return name, (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def postgres_cpu_seconds() -> float:
     """CPU seconds used so far by this machine's PostgreSQL processes (its server and the
     backends of open connections; one that ended in between is missed)."""
-    ticks = 0
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            with open(f"/proc/{entry}/stat") as stat:
-                text = stat.read()
-        except (FileNotFoundError, ProcessLookupError, PermissionError):
-            continue
-        name, fields = text[text.find("(") + 1 : text.rfind(")")], text.rsplit(")", 1)[1].split()
-        if name == "postgres":
-            ticks += int(fields[11]) + int(fields[12])
-    return ticks / os.sysconf("SC_CLK_TCK")
+    found = (_process_stat(entry) for entry in os.listdir("/proc") if entry.isdigit())
+    return sum(seconds for name, seconds in filter(None, found) if name == "postgres")
 
 
 def tree_cpu_seconds(pid: int) -> float:
     """CPU seconds used so far by a running process and its descendants (from /proc)."""
-    ticks = 0
+    total = 0.0
     pending = [pid]
     while pending:
         p = pending.pop()
-        try:
-            with open(f"/proc/{p}/stat") as stat:
-                fields = stat.read().rsplit(")", 1)[1].split()
-        except (FileNotFoundError, ProcessLookupError):
-            continue
-        ticks += int(fields[11]) + int(fields[12])  # utime, stime
-        pending += _children(p)
-    return ticks / os.sysconf("SC_CLK_TCK")
+        found = _process_stat(p)
+        if found is not None:
+            total += found[1]
+            pending += _children(p)
+    return total
 
 
 @dataclass

@@ -373,7 +373,7 @@ async def inbox_run(
 class Processed:
     per_second: float  # from its first committed batch to the backlog's end
     activities: int  # all it processed
-    started_in: float  # from exec to its first committed batch (not in the rate)
+    started_in: float | None  # exec to its first committed batch (not in the rate); None: in it
 
 
 async def process_backlog(env: dict[str, str], settings: Settings) -> Processed:
@@ -413,8 +413,8 @@ async def process_backlog(env: dict[str, str], settings: Settings) -> Processed:
         finally:
             worker.terminate()
             await worker.wait()
-    if first is None or first[1] == last:  # nothing, or everything in one batch: no rate
-        return Processed(0.0, backlog - last, last_change - started)
+    if first is None or first[1] == last:  # nothing, or all of it at once: time it from exec
+        return Processed((backlog - last) / max(last_change - started, 1e-9), backlog - last, None)
     first_seen, left = first
     return Processed(
         (left - last) / (last_change - first_seen), backlog - last, first_seen - started
@@ -534,6 +534,9 @@ async def run(directory: Path, engines: list[str]) -> tuple[Result, Result, dict
                 f"{done.activities:,} accepted activities and committed its first batch "
                 f"{done.started_in:.2f} s after exec (its start, not counted in the rate); "
                 "the rate runs from that batch to the last."
+                if done.started_in is not None
+                else f"{r.engine}, processing: one `hambastegi worker` processed the "
+                f"{done.activities:,} accepted activities, timed from its exec."
             )
         inbox.rows += [
             Row(
