@@ -31,6 +31,12 @@ function init(args)
       i = i + 1
     end
   end
+  -- wrk calls thread 0's request() once before any connection opens, to check the script
+  -- (script_verify_request) and drops what it returns: give that call a copy of the first
+  -- request, so that every request in the file is still sent.
+  if id == 0 and #reqs > 0 then
+    table.insert(reqs, 1, reqs[1])
+  end
   total = #reqs
 end
 
