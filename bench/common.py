@@ -175,18 +175,24 @@ class CpuUse:
     def per_request_ms(self, requests: int) -> float:
         return 1000 * self.server / requests if requests else 0.0
 
-    def cores(self, result: LoadResult) -> tuple[float, float]:
-        """Cores kept busy by the server and by wrk over the run's measured time (the stretch
-        after it, while wrk is stopped, is idle)."""
+    def cores(self, result: LoadResult) -> Cores:
+        """Cores kept busy over the run's measured time (the stretch after it, while wrk is
+        stopped, is idle)."""
         seconds = result.seconds or 1.0
-        return self.server / seconds, self.load / seconds
+        return Cores(self.server / seconds, self.load / seconds, self.database / seconds)
 
-    def idle_cores(self, result: LoadResult) -> float:
-        """What no one used of the machine's cores over the run: not the server, wrk or the
-        database (the bench's own polling is left in, so this errs low)."""
-        seconds = result.seconds or 1.0
-        busy = (self.server + self.load + self.database) / seconds
-        return max(0.0, (os.cpu_count() or 1) - busy)
+
+@dataclass(frozen=True)
+class Cores:
+    server: float
+    load: float
+    database: float
+
+    @property
+    def idle(self) -> float:
+        """What no one used of the machine's cores: not the server, wrk or the database (the
+        bench's own polling is left in, so this errs low)."""
+        return max(0.0, (os.cpu_count() or 1) - self.server - self.load - self.database)
 
 
 @contextmanager

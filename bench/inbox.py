@@ -30,6 +30,7 @@ from actors.directory import NewActor, create_local_actor
 from actors.models import ActorKind
 from bench import fedify
 from bench.common import (
+    Cores,
     CpuUse,
     LoadResult,
     Result,
@@ -503,8 +504,7 @@ async def run(directory: Path, engines: list[str]) -> tuple[Result, Result, dict
         bare, bare_cpu = bares[r.engine]
         ours_ms = r.cpu.per_request_ms(r.load.requests)
         bare_ms = bare_cpu.per_request_ms(bare.requests)
-        ours_cores, ours_wrk = r.cpu.cores(r.load)
-        bare_cores, bare_wrk = bare_cpu.cores(bare)
+        ours_cores, bare_cores = r.cpu.cores(r.load), bare_cpu.cores(bare)
         if r.processed is not None:
             done = r.processed
             inbox.rows.append(
@@ -552,8 +552,9 @@ async def run(directory: Path, engines: list[str]) -> tuple[Result, Result, dict
                 "activity before it answers. Measured from /proc in this run, the server "
                 f"spent {ours_ms:.3f} ms of CPU on each activity ({_database_part(r)}), "
                 f"bare Starlette {bare_ms:.3f} ms on each "
-                f"request; ours kept {ours_cores:.2f} cores busy, the bare one "
-                f"{bare_cores:.2f}, wrk {ours_wrk:.2f} and {bare_wrk:.2f}. shared/reference/"
+                f"request; ours kept {ours_cores.server:.2f} cores busy, the bare one "
+                f"{bare_cores.server:.2f}, wrk {ours_cores.load:.2f} and {bare_cores.load:.2f}. "
+                "shared/reference/"
                 "security-reliability-performance.md cites a minimal verify-and-group-commit "
                 "endpoint at 0.24–0.26× bare Starlette on this kind of machine (3,460 against "
                 "13,400–14,800 requests/s): the target asks a full inbox to be as fast as that. "
@@ -626,7 +627,7 @@ async def run(directory: Path, engines: list[str]) -> tuple[Result, Result, dict
             )
         two = two_processes.get(r.engine)
         if two is not None:
-            two_cores, two_wrk = two.cpu.cores(two.load)
+            two_cores = two.cpu.cores(two.load)
             inbox.rows.append(
                 Row(
                     f"{r.engine}: inbox with 2 web processes (`serve --workers 2`) vs one",
@@ -637,13 +638,14 @@ async def run(directory: Path, engines: list[str]) -> tuple[Result, Result, dict
                     "≥ 1.4×",
                     two.load.per_second >= 1.4 * r.load.per_second,
                     if_missed=f"Measured from /proc in this run: the two processes kept "
-                    f"{two_cores:.2f} cores busy (one process: {ours_cores:.2f}), wrk "
-                    f"{two_wrk:.2f}{_database_cores(two)}; {two.cpu.idle_cores(two.load):.2f} "
+                    f"{two_cores.server:.2f} cores busy (one process: {ours_cores.server:.2f}), "
+                    f"wrk {two_cores.load:.2f}{_database_cores(r.engine, two_cores)}; "
+                    f"{two_cores.idle:.2f} "
                     f"of the machine's {os.cpu_count()} cores stood idle, and a core ran "
                     f"Python at {core_speed:.2f}× its lone speed while both were busy. Each "
                     f"activity took {two.cpu.per_request_ms(two.load.requests):.3f} ms of the "
                     f"processes' CPU, against {ours_ms:.3f} ms in one. "
-                    + _what_holds_back(r.engine, two.cpu.idle_cores(two.load)),
+                    + _what_holds_back(r.engine, two_cores.idle),
                 )
             )
             inbox.notes.append(
@@ -655,9 +657,10 @@ async def run(directory: Path, engines: list[str]) -> tuple[Result, Result, dict
             f"{r.load.requests:,} activities durably stored within {r.load.seconds:.1f} s, "
             f"{r.stored:,} activities stored, {r.load.bad_status} non-2xx answers, "
             f"{r.load.socket_errors} socket errors; median latency {r.load.p50_ms:.0f} ms; "
-            f"server CPU {ours_ms:.3f} ms per activity ({ours_cores:.2f} cores busy, "
-            f"wrk {ours_wrk:.2f}{_database_cores(r)}); bare Starlette {bare_ms:.3f} ms per request "
-            f"({bare_cores:.2f} cores, wrk {bare_wrk:.2f})."
+            f"server CPU {ours_ms:.3f} ms per activity ({ours_cores.server:.2f} cores busy, "
+            f"wrk {ours_cores.load:.2f}{_database_cores(r.engine, ours_cores)}); bare Starlette "
+            f"{bare_ms:.3f} ms per request ({bare_cores.server:.2f} cores, wrk "
+            f"{bare_cores.load:.2f})."
         )
     inbox.notes.append(
         f"{ACTORS} distinct remote actors, keys fetched once in a warm-up round and cached; "
@@ -733,11 +736,9 @@ async def bare_inbox(
     return load, cpu
 
 
-def _database_cores(run: InboxRun) -> str:
+def _database_cores(engine: str, cores: Cores) -> str:
     """PostgreSQL's processes, when it is the database (SQLite runs inside ours)."""
-    if run.engine == "sqlite":
-        return ""
-    return f", PostgreSQL {run.cpu.database / (run.load.seconds or 1.0):.2f}"
+    return "" if engine == "sqlite" else f", PostgreSQL {cores.database:.2f}"
 
 
 def _what_holds_back(engine: str, idle_cores: float) -> str:
